@@ -1,0 +1,1 @@
+"""Bots room: the conversation engine, flows, channels and message catalogues."""

@@ -1,0 +1,1 @@
+"""Community room: members, identities, consent, settings and the database everyone uses."""

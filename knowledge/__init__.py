@@ -1,0 +1,1 @@
+"""Knowledge base room: staff-edited articles, retrieval and cited answers (not built yet)."""

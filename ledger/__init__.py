@@ -1,0 +1,1 @@
+"""Ledger room: the on-chain record of rewards (not built yet)."""

@@ -1,0 +1,1 @@
+"""NLU room: text -> language, intent, entities. Imports nothing else of ours."""
