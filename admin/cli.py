@@ -1,0 +1,151 @@
+"""The `alytus` command line: init, serve, chat, members (and each room's own commands)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from bots.engine import Engine
+from community.database import Database, migrate
+from community.members import UnknownMember, erase_member, get_member, member_view
+from community.models import Member
+from community.settings import get_settings
+
+app = typer.Typer(help="Alytus Connect: the city's community assistant.", no_args_is_help=True)
+members_app = typer.Typer(help="Members of the community (GDPR: show, export, erase).")
+app.add_typer(members_app, name="members")
+
+UserOpt = Annotated[str, typer.Option("--user", help="The member's user id on the platform.")]
+PlatformOpt = Annotated[str, typer.Option("--platform", help="terminal, web, telegram, ...")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _ready_database() -> Database:
+    """The database, migrated to the newest schema (creates the SQLite file if needed)."""
+    settings = get_settings()
+    db = Database.from_settings(settings)
+    migrate(settings.resolved_database_url)
+    return db
+
+
+@app.command()
+def init(
+    demo: Annotated[bool, typer.Option("--demo", help="Also load demo content.")] = False,
+) -> None:
+    """Create ALYTUS_HOME and the database, or bring it to the newest schema."""
+    settings = get_settings()
+    db = _ready_database()
+    typer.echo(f"database ready: {db.bind.url.render_as_string(hide_password=True)}")
+    if demo:
+        from admin.demo import load_demo
+
+        for line in load_demo(db, settings):
+            typer.echo(line)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the web chat and HTTP API (migrations are applied first)."""
+    import uvicorn
+
+    from admin.web import create_app
+
+    settings = get_settings()
+    _ready_database()
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+    )
+
+
+@app.command()
+def chat(
+    user: UserOpt = "local",
+    as_json: JsonOpt = False,
+) -> None:
+    """Talk to the bot in the terminal as terminal user USER."""
+    from bots.channels.terminal import run_interactive, run_json
+
+    settings = get_settings()
+    engine = Engine(db=_ready_database(), settings=settings)
+    if as_json:
+        run_json(engine, user, sys.stdin, sys.stdout)
+    else:
+        run_interactive(engine, user)
+
+
+@members_app.command("list")
+def members_list(as_json: JsonOpt = False) -> None:
+    """Every member who has not been erased."""
+    db = _ready_database()
+    with db.session() as session:
+        members = session.query(Member).filter(Member.erased_at.is_(None)).order_by(Member.id)
+        views = [member_view(session=session, member=member) for member in members]
+    if as_json:
+        typer.echo(json.dumps(views, ensure_ascii=False, indent=2))
+        return
+    for view in views:
+        typer.echo(
+            f"{view['id']:>6}  {view['language']}  {view['relation'] or '-':<9} "
+            f"{view['country'] or '-':<2}  {', '.join(view['interests']) or '-'}"
+        )
+    typer.echo(f"{len(views)} members")
+
+
+@members_app.command("show")
+def members_show(
+    user: UserOpt, platform: PlatformOpt = "terminal", as_json: JsonOpt = False
+) -> None:
+    """One member's profile and consents."""
+    db = _ready_database()
+    try:
+        with db.session() as session:
+            view = member_view(
+                session=session, member=get_member(session=session, platform=platform, user_id=user)
+            )
+    except UnknownMember as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
+        return
+    for key, value in view.items():
+        typer.echo(f"{key:>17}: {value}")
+
+
+@members_app.command("erase")
+def members_erase(user: UserOpt, platform: PlatformOpt = "terminal") -> None:
+    """Erase a member's personal data and unlink their accounts (GDPR right to erasure)."""
+    settings = get_settings()
+    db = _ready_database()
+    try:
+        with db.session() as session:
+            member = get_member(session=session, platform=platform, user_id=user)
+            removed = erase_member(
+                session=session, member=member, notice_version=settings.privacy_notice_version
+            )
+            member_id = member.id
+    except UnknownMember as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"member {member_id} erased; removed: {', '.join(removed) or 'nothing was held'}")
+
+
+def _mount_room_commands() -> None:
+    """Rooms that bring their own commands (nlu) are mounted here, on top."""
+    try:
+        from nlu.cli import build_cli
+    except ImportError:  # the room is not built yet
+        return
+    app.add_typer(build_cli(lambda: get_settings().home_dir / "nlu"), name="nlu")
+
+
+_mount_room_commands()

@@ -1,0 +1,76 @@
+"""The HTTP app: the web chat page, the privacy notice, health, and the chat API.
+
+Built by `create_app()` from settings (never at import time); `alytus serve` runs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from bots.catalog import LANGUAGES, Catalog, default_catalog
+from bots.channels.webchat import build_router
+from bots.engine import Engine
+from community.database import Database
+from community.settings import Settings, get_settings
+
+HERE = Path(__file__).parent
+UI_KEYS = ("title", "subtitle", "placeholder", "send", "error", "download")
+
+
+def page_language(request: Request) -> str:
+    """?lang= first, then the browser's Accept-Language, then Lithuanian."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGUAGES:
+        return asked
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip()[:2].lower()
+        if code in LANGUAGES:
+            return code
+    return LANGUAGES[0]
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, catalog: Catalog | None = None
+) -> FastAPI:
+    """The whole web app; pass an engine to share one (tests), or it is built from settings."""
+    settings = settings or get_settings()
+    catalog = catalog or default_catalog()
+    engine = engine or Engine(db=Database.from_settings(settings), settings=settings)
+    templates = Jinja2Templates(directory=HERE / "templates")
+
+    app = FastAPI(title="Alytus Connect", version="0.1.0")
+    app.state.engine = engine
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    secure = settings.public_url.startswith("https://")
+    app.include_router(build_router(engine, secure_cookies=secure))
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    def healthz() -> str:
+        return "ok"
+
+    @app.get("/", response_class=HTMLResponse)
+    def chat_page(request: Request) -> HTMLResponse:
+        lang = page_language(request)
+        ui = {key: catalog.text(lang, f"chat.{key}") for key in UI_KEYS}
+        return templates.TemplateResponse(request, "chat.html", {"lang": lang, "ui": ui})
+
+    @app.get("/privacy", response_class=HTMLResponse)
+    def privacy_page(request: Request) -> HTMLResponse:
+        lang = page_language(request)
+        return templates.TemplateResponse(
+            request,
+            "privacy.html",
+            {
+                "lang": lang,
+                "title": catalog.text(lang, "privacy_page.title"),
+                "paragraphs": catalog.text(lang, "privacy_page.body").split("\n"),
+                "version": settings.privacy_notice_version,
+            },
+        )
+
+    return app

@@ -1,0 +1,52 @@
+"""Message catalogues: every text the bots send, in Lithuanian and English (gettext .po).
+
+Message ids are stable keys ("onboarding.ask_relation"); each language's .po file holds the
+text. Babel reads the .po files directly, so there is no compile step to forget.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+LANGUAGES = ("lt", "en")  # Lithuanian first
+
+
+class Catalog:
+    """Looks up a message by key in a language and fills in its {placeholders}."""
+
+    def __init__(self, messages: dict[str, dict[str, str]]) -> None:
+        self.messages = messages
+
+    def text(self, language: str, key: str, **params: object) -> str:
+        """The message in `language`, falling back to the other language, then the key."""
+        for lang in (language, *LANGUAGES):
+            template = self.messages.get(lang, {}).get(key)
+            if template:
+                return template.format(**params) if params else template
+        raise KeyError(f"message {key!r} is in no catalogue")
+
+    def keys(self, language: str) -> set[str]:
+        return set(self.messages.get(language, {}))
+
+
+def read_catalog(locales_dir: Path = LOCALES_DIR) -> Catalog:
+    """Read every language's messages.po into one Catalog."""
+    messages: dict[str, dict[str, str]] = {}
+    for language in LANGUAGES:
+        path = locales_dir / language / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=language)
+        messages[language] = {
+            str(message.id): str(message.string) for message in po if message.id and message.string
+        }
+    return Catalog(messages)
+
+
+@lru_cache(maxsize=1)
+def default_catalog() -> Catalog:
+    """The catalogue shipped with the package, read once per process."""
+    return read_catalog()

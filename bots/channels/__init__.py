@@ -1,0 +1,1 @@
+"""Channel adapters: each converts one platform's messages to Incoming and Replies back."""

@@ -1,0 +1,56 @@
+"""The two sides of a channel (after Rasa's InputChannel / OutputChannel, see STYLE.md).
+
+An output channel must send text; buttons, links, cards and files have defaults that fall
+back to text (buttons become numbered lines), and a platform overrides what it supports.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from bots.messages import Reply
+
+
+def reply_as_text(reply: Reply) -> str:
+    """A reply rendered for a text-only screen: numbered buttons, links on their own lines."""
+    lines = [reply.text]
+    for card in reply.cards:
+        lines.append(f"[{card.title}] {card.text}".rstrip())
+    for link in reply.links:
+        lines.append(f"{link.label}: {link.url}")
+    if reply.image:
+        lines.append(reply.image)
+    if reply.file:
+        lines.append(f"--- {reply.file.name} ---\n{reply.file.content}")
+    for number, button in enumerate(reply.buttons, start=1):
+        lines.append(f"  {number}. {button.label}")
+    return "\n".join(lines)
+
+
+class OutputChannel(ABC):
+    """Sends replies to one member on one platform."""
+
+    name: str = "output"
+
+    @abstractmethod
+    async def send_text(self, recipient_id: str, text: str) -> None:
+        """Send plain text; the only thing every platform must do."""
+
+    async def send_reply(self, recipient_id: str, reply: Reply) -> None:
+        """Send a whole reply; the default flattens it to text."""
+        await self.send_text(recipient_id, reply_as_text(reply))
+
+
+class CollectingOutputChannel(OutputChannel):
+    """Keeps what was sent: the test double, and the REST responder's buffer."""
+
+    name = "collector"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Reply]] = []
+
+    async def send_text(self, recipient_id: str, text: str) -> None:
+        self.sent.append((recipient_id, Reply(text=text)))
+
+    async def send_reply(self, recipient_id: str, reply: Reply) -> None:
+        self.sent.append((recipient_id, reply))

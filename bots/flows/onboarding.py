@@ -1,0 +1,89 @@
+"""Onboarding: language, consent, relation, place, interests, return intention, referral code.
+
+Consent comes before any profile data. A member who declines stays anonymous and can still
+ask questions. Residents and returnees are not asked where they live; only emigrants are
+asked about coming back.
+"""
+
+from __future__ import annotations
+
+from bots.flows.base import Answered, Pending
+from bots.flows.questions import QUESTIONS, ask_again
+from bots.messages import Link, Reply
+from bots.referrals import referral_link
+from bots.turn import Turn
+from community.members import ensure_referral_code, member_by_referral_code
+from community.models import Member, utcnow
+from community.profile import Relation
+
+STEPS = ("language", "consent", "relation", "place", "interests", "return")
+
+
+def _applies(step: str, member: Member) -> bool:
+    if step == "place":
+        return member.relation in (Relation.EMIGRANT, Relation.FRIEND)
+    if step == "return":
+        return member.relation == Relation.EMIGRANT
+    return True
+
+
+class OnboardingFlow:
+    name = "onboarding"
+
+    def start(self, turn: Turn, referral_code: str | None = None) -> list[Reply]:
+        replies: list[Reply] = []
+        turn.finish()
+        if referral_code:
+            referrer = member_by_referral_code(session=turn.session, code=referral_code)
+            if referrer is not None and referrer.id != turn.member_id:
+                turn.conversation.slots = {"referrer": referrer.id}
+            else:
+                replies.append(Reply(text=turn.t("onboarding.unknown_referral")))
+        turn.go(self.name, STEPS[0])
+        return [*replies, QUESTIONS[STEPS[0]].ask(turn)]
+
+    def handle(self, turn: Turn) -> list[Reply]:
+        step = turn.conversation.step or STEPS[0]
+        question = QUESTIONS[step]
+        outcome = question.answer(turn)
+        if outcome is None:
+            return ask_again(turn, step)
+        if isinstance(outcome, Pending):
+            return outcome.replies
+        assert isinstance(outcome, Answered)
+        question.store(turn, outcome.value)
+        if step == "consent":
+            if outcome.value == "no":
+                turn.finish()
+                return [Reply(text=turn.t("onboarding.declined"))]
+            self._link_referrer(turn)
+        return self._next(turn, step)
+
+    def _next(self, turn: Turn, after: str) -> list[Reply]:
+        for step in STEPS[STEPS.index(after) + 1 :]:
+            if _applies(step, turn.member):
+                turn.go(self.name, step)
+                return [QUESTIONS[step].ask(turn)]
+        return self._complete(turn)
+
+    def _link_referrer(self, turn: Turn) -> None:
+        referrer_id = turn.slots.get("referrer")
+        if referrer_id and turn.member.referred_by_id is None:
+            turn.member.referred_by_id = referrer_id
+            turn.session.add(turn.member)
+
+    def _complete(self, turn: Turn) -> list[Reply]:
+        turn.member.onboarded_at = turn.member.onboarded_at or utcnow()
+        code = ensure_referral_code(session=turn.session, member=turn.member)
+        link = referral_link(turn.settings, turn.incoming.platform, code)
+        turn.finish()
+        return [
+            Reply(
+                text=turn.t("onboarding.done", code=code, link=link),
+                buttons=(
+                    turn.button("menu.profile", "/profile"),
+                    turn.button("menu.help", "/help"),
+                ),
+                links=(Link(label=turn.t("onboarding.invite_link"), url=link),),
+            )
+        ]

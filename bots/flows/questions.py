@@ -1,0 +1,246 @@
+"""The profile questions: language, consent, relation, place, interests, return intention.
+
+Each can be answered by a button (payload "<prefix>:<value>") or by typing; typed answers
+go through the option aliases in choices.yml, and the place through nlu.places.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+
+from bots.flows import choices
+from bots.flows.base import Answered, Outcome, Pending
+from bots.messages import Button, Reply
+from bots.turn import Turn
+from community.members import record_consent
+from community.profile import ConsentPurpose, Interest, Relation, ReturnIntention
+from nlu.places import parse_place
+
+
+def pressed(turn: Turn, prefix: str) -> str | None:
+    """The value of a button of this question, or None when no such button was pressed."""
+    if turn.payload and turn.payload.startswith(prefix + ":"):
+        return turn.payload[len(prefix) + 1 :]
+    return None
+
+
+def typed_choice(turn: Turn, question: str) -> str | None:
+    """A typed answer naming one option; digits press the n-th option too."""
+    if turn.payload or not turn.text:
+        return None
+    option_list = choices.options(question)
+    if turn.text.isdigit() and 1 <= int(turn.text) <= len(option_list):
+        return option_list[int(turn.text) - 1]
+    return choices.match_one(question, turn.text)
+
+
+def choice_outcome(turn: Turn, prefix: str, question: str, allowed: set[str]) -> Outcome:
+    value = pressed(turn, prefix) or typed_choice(turn, question)
+    return Answered(value) if value in allowed else None
+
+
+@lru_cache(maxsize=2)
+def _country_names(language: str) -> gettext.NullTranslations:
+    if language == "en":
+        return gettext.NullTranslations()
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+
+
+def country_name(code: str | None, language: str) -> str:
+    """A country's name in the member's language ('Norvegija' / 'Norway')."""
+    country = pycountry.countries.get(alpha_2=code) if code else None
+    if country is None:
+        return code or ""
+    name = getattr(country, "common_name", None) or country.name
+    return _country_names(language).gettext(country.name) if language != "en" else name
+
+
+class LanguageQuestion:
+    key = "language"
+    payload_prefix = "lang"
+
+    def ask(self, turn: Turn) -> Reply:
+        return Reply(
+            text=turn.t("onboarding.welcome"),
+            buttons=(turn.button("language.lt", "lang:lt"), turn.button("language.en", "lang:en")),
+        )
+
+    def answer(self, turn: Turn) -> Outcome:
+        return choice_outcome(turn, self.payload_prefix, "language", {"lt", "en"})
+
+    def store(self, turn: Turn, value: Any) -> None:
+        turn.member.language = value
+        turn.session.add(turn.member)
+
+
+CONSENT_BUTTONS = {
+    "all": "consent.button_all",
+    "membership": "consent.button_membership",
+    "no": "consent.button_no",
+}
+
+
+class ConsentQuestion:
+    key = "consent"
+    payload_prefix = "consent"
+
+    def ask(self, turn: Turn) -> Reply:
+        url = f"{turn.settings.public_url.rstrip('/')}/privacy?lang={turn.language}"
+        return Reply(
+            text=turn.t("consent.notice", version=turn.settings.privacy_notice_version, url=url),
+            buttons=tuple(
+                turn.button(key, f"consent:{value}") for value, key in CONSENT_BUTTONS.items()
+            ),
+        )
+
+    def answer(self, turn: Turn) -> Outcome:
+        return choice_outcome(turn, self.payload_prefix, "consent", set(CONSENT_BUTTONS))
+
+    def store(self, turn: Turn, value: Any) -> None:
+        granted = {
+            ConsentPurpose.MEMBERSHIP: value in ("all", "membership"),
+            ConsentPurpose.NEWS: value == "all",
+            ConsentPurpose.PERSONALISATION: value == "all",
+            ConsentPurpose.ONCHAIN_REWARDS: value == "all",
+        }
+        for purpose, yes in granted.items():
+            record_consent(
+                session=turn.session,
+                member_id=turn.member_id,
+                purpose=purpose,
+                granted=yes,
+                notice_version=turn.settings.privacy_notice_version,
+                source=turn.incoming.platform,
+            )
+
+
+class RelationQuestion:
+    key = "relation"
+    payload_prefix = "relation"
+
+    def ask(self, turn: Turn) -> Reply:
+        return Reply(
+            text=turn.t("onboarding.ask_relation"),
+            buttons=tuple(
+                turn.button(f"relation.{relation.value}", f"relation:{relation.value}")
+                for relation in Relation
+            ),
+        )
+
+    def answer(self, turn: Turn) -> Outcome:
+        return choice_outcome(turn, self.payload_prefix, "relation", {r.value for r in Relation})
+
+    def store(self, turn: Turn, value: Any) -> None:
+        turn.member.relation = value
+        if value in (Relation.RESIDENT, Relation.RETURNED):
+            turn.member.country, turn.member.city = "LT", "Alytus"
+        turn.session.add(turn.member)
+
+
+class PlaceQuestion:
+    key = "place"
+    payload_prefix = "place"
+
+    def ask(self, turn: Turn) -> Reply:
+        return Reply(text=turn.t("onboarding.ask_place"))
+
+    def answer(self, turn: Turn) -> Outcome:
+        if turn.payload or not turn.text:
+            return None
+        place = parse_place(turn.text)
+        if place.country is None:
+            return None
+        return Answered({"country": place.country, "city": place.city})
+
+    def store(self, turn: Turn, value: Any) -> None:
+        turn.member.country = value["country"]
+        turn.member.city = value["city"]
+        turn.session.add(turn.member)
+
+
+class InterestsQuestion:
+    """Several interests: buttons toggle and 'Done' ends; typing names them all at once."""
+
+    key = "interests"
+    payload_prefix = "interest"
+    draft_slot = "interests_draft"
+
+    def ask(self, turn: Turn) -> Reply:
+        chosen = set(turn.slots.get(self.draft_slot, []))
+        buttons = [
+            Button(
+                ("✓ " if interest.value in chosen else "") + turn.t(f"interest.{interest.value}"),
+                f"interest:{interest.value}",
+            )
+            for interest in Interest
+        ]
+        buttons.append(turn.button("interest.done", "interest:done"))
+        return Reply(text=turn.t("onboarding.ask_interests"), buttons=tuple(buttons))
+
+    def answer(self, turn: Turn) -> Outcome:
+        value = pressed(turn, self.payload_prefix)
+        draft = list(turn.slots.get(self.draft_slot, []))
+        if value == "done":
+            return Answered(draft)
+        if value in {i.value for i in Interest}:
+            draft = [i for i in draft if i != value] if value in draft else [*draft, value]
+            turn.conversation.slots = {**turn.slots, self.draft_slot: draft}
+            return Pending([self.ask(turn)])
+        if value is None and turn.text and not turn.payload:
+            typed = choices.match_many("interests", turn.text)
+            if typed:
+                return Answered(typed)
+        return None
+
+    def store(self, turn: Turn, value: Any) -> None:
+        turn.member.interests = [i.value for i in Interest if i.value in value]
+        turn.conversation.slots = {k: v for k, v in turn.slots.items() if k != self.draft_slot}
+        turn.session.add(turn.member)
+
+
+class ReturnQuestion:
+    key = "return"
+    payload_prefix = "return"
+
+    def ask(self, turn: Turn) -> Reply:
+        return Reply(
+            text=turn.t("onboarding.ask_return"),
+            buttons=tuple(
+                turn.button(f"return.{intention.value}", f"return:{intention.value}")
+                for intention in ReturnIntention
+            ),
+        )
+
+    def answer(self, turn: Turn) -> Outcome:
+        allowed = {r.value for r in ReturnIntention}
+        return choice_outcome(turn, self.payload_prefix, "return", allowed)
+
+    def store(self, turn: Turn, value: Any) -> None:
+        turn.member.return_intention = value
+        turn.session.add(turn.member)
+
+
+QUESTIONS = {
+    question.key: question
+    for question in (
+        LanguageQuestion(),
+        ConsentQuestion(),
+        RelationQuestion(),
+        PlaceQuestion(),
+        InterestsQuestion(),
+        ReturnQuestion(),
+    )
+}
+
+
+def ask_again(turn: Turn, key: str, reason: str = "common.not_understood") -> list[Reply]:
+    """A short 'I did not get that' (or 'that button is old') and the question again."""
+    if turn.payload and reason == "common.not_understood":
+        reason = "common.stale_button"
+    elif key == "place" and reason == "common.not_understood":
+        reason = "onboarding.place_not_understood"
+    return [Reply(text=turn.t(reason)), QUESTIONS[key].ask(turn)]

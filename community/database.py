@@ -1,0 +1,95 @@
+"""The database everyone uses: engine, sessions and Alembic migrations.
+
+SQL holds the truth (DESIGN.md). Every room reaches the database through a `Database`
+object, so tests can bind it to one connection inside a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, create_engine
+
+from community.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for SQLite or PostgreSQL with the options each needs."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            # Let SQLAlchemy, not pysqlite, open transactions: SAVEPOINT then works
+            # (SQLAlchemy's documented recipe for pysqlite).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+class Database:
+    """Opens sessions on one engine, or on one connection (tests roll it back)."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self.bind = bind
+        self._sessions = sessionmaker(
+            bind=bind,
+            class_=Session,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The database the settings name; creates ALYTUS_HOME for the SQLite default."""
+        if not settings.database_url:
+            settings.home_dir.mkdir(parents=True, exist_ok=True)
+        return cls(make_engine(settings.resolved_database_url))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.bind.dialect.name == "postgresql"
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic configuration built in code, so no alembic.ini has to be found on disk."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(url: str) -> None:
+    """Bring the database at `url` to the newest schema (idempotent)."""
+    command.upgrade(alembic_config(url), "heads")

@@ -1,0 +1,236 @@
+"""Member data functions: identities, consent, referral codes, export and erasure.
+
+Keyword-only functions on a session (STYLE.md). Consent is append-only history; the latest
+record per purpose is what holds now.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from community.models import ChannelIdentity, Consent, Conversation, Member, as_utc, utcnow
+from community.profile import ConsentPurpose
+
+REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
+REFERRAL_LENGTH = 8
+
+
+class UnknownMember(LookupError):
+    """No member has that identity (or it was erased)."""
+
+
+def find_identity(*, session: Session, platform: str, user_id: str) -> ChannelIdentity | None:
+    statement = select(ChannelIdentity).where(
+        ChannelIdentity.platform == platform, ChannelIdentity.platform_user_id == user_id
+    )
+    return session.exec(statement).first()
+
+
+def find_member(*, session: Session, platform: str, user_id: str) -> Member | None:
+    """The member behind a platform account, or None."""
+    identity = find_identity(session=session, platform=platform, user_id=user_id)
+    return session.get(Member, identity.member_id) if identity else None
+
+
+def get_member(*, session: Session, platform: str, user_id: str) -> Member:
+    """Like find_member, but an unknown member is an error the CLI turns into a message."""
+    member = find_member(session=session, platform=platform, user_id=user_id)
+    if member is None:
+        raise UnknownMember(f"no member with {platform} user id {user_id!r}")
+    return member
+
+
+def get_or_create_member(
+    *, session: Session, platform: str, user_id: str, language: str
+) -> tuple[Member, bool]:
+    """The member for this platform account, created on first contact; (member, created)."""
+    identity = find_identity(session=session, platform=platform, user_id=user_id)
+    if identity is not None:
+        identity.last_seen_at = utcnow()
+        session.add(identity)
+        member = session.get(Member, identity.member_id)
+        assert member is not None
+        return member, False
+    try:
+        with session.begin_nested():
+            member = Member(language=language)
+            session.add(member)
+            session.flush()
+            assert member.id is not None
+            session.add(
+                ChannelIdentity(member_id=member.id, platform=platform, platform_user_id=user_id)
+            )
+            session.flush()
+    except IntegrityError:
+        # Another process created the same identity a moment ago: take theirs.
+        member = find_member(session=session, platform=platform, user_id=user_id)
+        assert member is not None
+        return member, False
+    return member, True
+
+
+def identities_of(*, session: Session, member_id: int) -> list[ChannelIdentity]:
+    statement = select(ChannelIdentity).where(ChannelIdentity.member_id == member_id)
+    return list(session.exec(statement.order_by(col(ChannelIdentity.id))))
+
+
+def consent_history(*, session: Session, member_id: int) -> list[Consent]:
+    statement = select(Consent).where(Consent.member_id == member_id)
+    return list(session.exec(statement.order_by(col(Consent.at), col(Consent.id))))
+
+
+def current_consents(*, session: Session, member_id: int) -> dict[str, bool]:
+    """Every purpose with the latest decision (False when never asked)."""
+    consents = {purpose.value: False for purpose in ConsentPurpose}
+    for record in consent_history(session=session, member_id=member_id):
+        consents[record.purpose] = record.granted
+    return consents
+
+
+def has_consent(*, session: Session, member_id: int, purpose: ConsentPurpose) -> bool:
+    return current_consents(session=session, member_id=member_id)[purpose.value]
+
+
+def record_consent(
+    *,
+    session: Session,
+    member_id: int,
+    purpose: ConsentPurpose,
+    granted: bool,
+    notice_version: str,
+    source: str,
+) -> Consent:
+    """Append one consent decision; history is never rewritten."""
+    record = Consent(
+        member_id=member_id,
+        purpose=purpose.value,
+        granted=granted,
+        notice_version=notice_version,
+        source=source,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def new_referral_code() -> str:
+    return "".join(secrets.choice(REFERRAL_ALPHABET) for _ in range(REFERRAL_LENGTH))
+
+
+def ensure_referral_code(*, session: Session, member: Member) -> str:
+    """The member's personal invitation code, made once."""
+    while member.referral_code is None:
+        code = new_referral_code()
+        if member_by_referral_code(session=session, code=code) is None:
+            member.referral_code = code
+            session.add(member)
+            session.flush()
+    return member.referral_code
+
+
+def member_by_referral_code(*, session: Session, code: str) -> Member | None:
+    statement = select(Member).where(Member.referral_code == code.strip().upper())
+    return session.exec(statement).first()
+
+
+def referrals_count(*, session: Session, member_id: int) -> int:
+    statement = select(Member).where(Member.referred_by_id == member_id)
+    return len(list(session.exec(statement)))
+
+
+def member_view(*, session: Session, member: Member) -> dict[str, Any]:
+    """The profile as `alytus members show --json` prints it."""
+    assert member.id is not None
+    return {
+        "id": member.id,
+        "language": member.language,
+        "relation": member.relation,
+        "country": member.country,
+        "city": member.city,
+        "interests": list(member.interests),
+        "return_intention": member.return_intention,
+        "consents": current_consents(session=session, member_id=member.id),
+        "referral_code": member.referral_code,
+        "created_at": as_utc(member.created_at).isoformat(),
+    }
+
+
+def export_member(*, session: Session, member: Member) -> dict[str, Any]:
+    """Everything we hold about a member (GDPR access and portability), JSON-ready."""
+    assert member.id is not None
+    conversation = session.get(Conversation, member.id)
+    return {
+        "profile": member_view(session=session, member=member)
+        | {
+            "referred_by": member.referred_by_id,
+            "onboarded_at": as_utc(member.onboarded_at).isoformat()
+            if member.onboarded_at
+            else None,
+        },
+        "channels": [
+            {
+                "platform": identity.platform,
+                "user_id": identity.platform_user_id,
+                "since": as_utc(identity.created_at).isoformat(),
+            }
+            for identity in identities_of(session=session, member_id=member.id)
+        ],
+        "consent_history": [
+            {
+                "purpose": record.purpose,
+                "granted": record.granted,
+                "notice_version": record.notice_version,
+                "at": as_utc(record.at).isoformat(),
+            }
+            for record in consent_history(session=session, member_id=member.id)
+        ],
+        "conversation": {
+            "flow": conversation.flow if conversation else None,
+            "step": conversation.step if conversation else None,
+        },
+    }
+
+
+ERASABLE_FIELDS = ("relation", "country", "city", "interests", "return_intention", "referral_code")
+
+
+def erase_member(*, session: Session, member: Member, notice_version: str) -> list[str]:
+    """Remove a member's personal data and the links to their accounts; say what went.
+
+    The member row stays as a tombstone so the reward journal and the chain keep their
+    entries, but nothing in it points to a person any more.
+    """
+    assert member.id is not None
+    removed: list[str] = []
+    for field in ERASABLE_FIELDS:
+        value = getattr(member, field)
+        if value:
+            removed.append(field)
+        setattr(member, field, [] if field == "interests" else None)
+    identities = identities_of(session=session, member_id=member.id)
+    for identity in identities:
+        removed.append(f"channel:{identity.platform}")
+        session.delete(identity)
+    for purpose, granted in current_consents(session=session, member_id=member.id).items():
+        if granted:
+            record_consent(
+                session=session,
+                member_id=member.id,
+                purpose=ConsentPurpose(purpose),
+                granted=False,
+                notice_version=notice_version,
+                source="erasure",
+            )
+    conversation = session.get(Conversation, member.id)
+    if conversation is not None:
+        removed.append("conversation")
+        session.delete(conversation)
+    member.referred_by_id = None
+    member.erased_at = utcnow()
+    session.add(member)
+    session.flush()
+    return removed

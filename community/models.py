@@ -1,0 +1,101 @@
+"""Community tables: members, their channel identities, consent, conversation state.
+
+A member row holds the profile; everything that ties it to a person on a platform lives in
+ChannelIdentity, so erasure can cut that link and leave a tombstone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, the only clock the models use."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_type=DateTime(timezone=True), **kwargs)  # type: ignore[call-overload]
+
+
+class Member(SQLModel, table=True):
+    """One person in the community, whatever platforms they use."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    language: str = Field(default="lt", max_length=8)
+    relation: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    city: str | None = Field(default=None, max_length=120)
+    interests: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    return_intention: str | None = Field(default=None, max_length=20)
+    referral_code: str | None = Field(default=None, max_length=16, unique=True, index=True)
+    referred_by_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
+    )
+    onboarded_at: datetime | None = _when(default=None)
+    created_at: datetime = _when(default_factory=utcnow)
+    erased_at: datetime | None = _when(default=None)
+
+
+class ChannelIdentity(SQLModel, table=True):
+    """A member's account on one platform; several per member, unique per platform."""
+
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    platform: str = Field(max_length=20)
+    platform_user_id: str = Field(max_length=255)
+    reachable: bool = Field(default=True)
+    created_at: datetime = _when(default_factory=utcnow)
+    last_seen_at: datetime = _when(default_factory=utcnow)
+
+
+class Consent(SQLModel, table=True):
+    """One grant or withdrawal of consent for one purpose; the latest per purpose counts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    purpose: str = Field(max_length=40)
+    granted: bool
+    notice_version: str = Field(max_length=40)
+    source: str = Field(default="", max_length=20)
+    at: datetime = _when(default_factory=utcnow)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """A platform update already handled; platforms redeliver, we answer once."""
+
+    platform: str = Field(primary_key=True, max_length=20)
+    update_id: str = Field(primary_key=True, max_length=255)
+    processed_at: datetime = _when(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """Where a member is in a conversation, so any process can take the next message."""
+
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    flow: str | None = Field(default=None, max_length=40)
+    step: str | None = Field(default=None, max_length=40)
+    slots: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _when(default_factory=utcnow)

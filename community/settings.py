@@ -1,0 +1,73 @@
+"""One settings class for every room: environment prefix ALYTUS_, `.env` supported.
+
+Settings are built by `get_settings()` on first use, never at import time, so tests and the
+command line can point ALYTUS_HOME somewhere else before anything reads it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["lt", "en"]
+
+
+class Settings(BaseSettings):
+    """Everything configurable; the defaults run the embedded stack with no accounts."""
+
+    model_config = SettingsConfigDict(env_prefix="ALYTUS_", env_file=".env", extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.alytus"),
+        description="Folder for everything the embedded defaults write (database, indexes).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file alytus.db in ALYTUS_HOME. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address members reach the web chat at; used in referral links.",
+    )
+    default_language: Language = Field(
+        default="lt", description="Language of a member who has not chosen one yet."
+    )
+    privacy_notice_version: str = Field(
+        default="2026-11", description="Version of the privacy notice consent is given to."
+    )
+    max_message_chars: int = Field(
+        default=4000, description="Longer messages get a polite request to shorten them."
+    )
+    telegram_bot_username: str | None = Field(
+        default=None, description="Bot username, for t.me deep links in referral links."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `alytus serve` binds to.")
+    port: int = Field(default=8000, description="Port `alytus serve` listens on.")
+
+    @property
+    def home_dir(self) -> Path:
+        """ALYTUS_HOME with ~ expanded; created on demand by the code that writes there."""
+        return self.home.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: explicit, or SQLite inside ALYTUS_HOME."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home_dir / 'alytus.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()
