@@ -21,7 +21,7 @@ class Catalog:
     def __init__(self, messages: dict[str, dict[str, str]]) -> None:
         self.messages = messages
 
-    def text(self, language: str, key: str, **params: object) -> str:
+    def text(self, language: str, key: str, /, **params: object) -> str:
         """The message in `language`, falling back to the other language, then the key."""
         for lang in (language, *LANGUAGES):
             template = self.messages.get(lang, {}).get(key)

@@ -39,7 +39,7 @@ class Turn:
         assert self.member.id is not None
         return self.member.id
 
-    def t(self, key: str, **params: object) -> str:
+    def t(self, key: str, /, **params: object) -> str:
         """A catalogue message in the member's language."""
         return self.catalog.text(self.language, key, **params)
 

@@ -1,1 +1,1 @@
-"""Rewards room: rules, the reward journal, levels, badges and the Alytus Passport (not built yet)."""
+"""Rewards room: rules, reward journal, levels, badges, Alytus Passport (not built yet)."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TypedDict
+
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
 from bots.messages import Reply
 

@@ -1,0 +1,5 @@
+"""`python -m admin` is the `alytus` command."""
+
+from admin.cli import app
+
+app()

@@ -1,0 +1,63 @@
+"""Every message the bots send exists in Lithuanian and in English."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+from admin.web import UI_KEYS
+from bots.catalog import LANGUAGES, LOCALES_DIR, read_catalog
+from community.profile import ConsentPurpose, Interest, Relation, ReturnIntention
+
+ROOT = Path(__file__).resolve().parents[2]
+LITERAL_KEY = re.compile(r"""(?:\.t|\.button|\.text\([^,()]+,)\(\s*["']([a-z_]+\.[a-z_]+)["']""")
+
+
+def keys_used_in_code() -> set[str]:
+    keys: set[str] = set()
+    for path in (ROOT / "bots").rglob("*.py"):
+        keys |= set(LITERAL_KEY.findall(path.read_text(encoding="utf-8")))
+    keys |= {f"chat.{key}" for key in UI_KEYS}
+    keys |= {"privacy_page.title", "privacy_page.body"}
+    keys |= {f"relation.{r.value}" for r in Relation}
+    keys |= {f"interest.{i.value}" for i in Interest}
+    keys |= {f"return.{r.value}" for r in ReturnIntention}
+    keys |= {f"consent.purpose_{p.value}" for p in ConsentPurpose}
+    keys |= {f"language.{language}" for language in LANGUAGES}
+    return keys
+
+
+def test_every_message_has_both_languages():
+    catalog = read_catalog()
+    lithuanian, english = catalog.keys("lt"), catalog.keys("en")
+    assert lithuanian == english, {
+        "only in lt": sorted(lithuanian - english),
+        "only in en": sorted(english - lithuanian),
+    }
+
+
+def test_every_message_the_code_uses_is_in_the_catalogues():
+    known = read_catalog().keys("lt") & read_catalog().keys("en")
+    used = keys_used_in_code()
+    assert len(used) > 50
+    assert used <= known, sorted(used - known)
+
+
+def test_placeholders_match_between_languages():
+    catalogs = {}
+    for language in LANGUAGES:
+        path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as handle:
+            catalogs[language] = {m.id: m.string for m in read_po(handle) if m.id}
+    for key, lithuanian in catalogs["lt"].items():
+        fields = set(re.findall(r"{(\w+)}", lithuanian))
+        assert fields == set(re.findall(r"{(\w+)}", catalogs["en"][key])), key
+
+
+def test_lithuanian_texts_are_really_lithuanian():
+    catalog = read_catalog()
+    assert "Kokia kalba" in catalog.text("lt", "onboarding.welcome")
+    assert catalog.text("lt", "interest.jobs") == "Darbas"
+    assert catalog.text("en", "interest.jobs") == "Jobs"
