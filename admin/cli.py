@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from admin.schema import SCHEMAS
 from bots.engine import Engine
 from community.database import Database, migrate
 from community.members import UnknownMember, erase_member, get_member, member_view
@@ -27,8 +28,14 @@ def _ready_database() -> Database:
     """The database, migrated to the newest schema (creates the SQLite file if needed)."""
     settings = get_settings()
     db = Database.from_settings(settings)
-    migrate(settings.resolved_database_url)
+    migrate(settings.resolved_database_url, SCHEMAS)
     return db
+
+
+@app.callback()
+def main() -> None:
+    """Alytus Connect: the city's community assistant."""
+    _ready_database()
 
 
 @app.command()

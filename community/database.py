@@ -6,8 +6,10 @@ object, so tests can bind it to one connection inside a transaction that is roll
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -82,14 +84,34 @@ class Database:
         return self.bind.dialect.name == "postgresql"
 
 
-def alembic_config(url: str) -> Config:
+@dataclass(frozen=True)
+class Schema:
+    """A room's share of the schema: its migrations folder and the module with its models.
+
+    Each room owns its migrations (an Alembic branch); the top of the app (admin) lists
+    every room's Schema, so community never imports the rooms above it.
+    """
+
+    versions: Path
+    models: str
+
+
+COMMUNITY_SCHEMA = Schema(versions=MIGRATIONS_DIR / "versions", models="community.models")
+
+
+def alembic_config(url: str, schemas: Sequence[Schema] = (COMMUNITY_SCHEMA,)) -> Config:
     """Alembic configuration built in code, so no alembic.ini has to be found on disk."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("version_path_separator", "os")
+    config.set_main_option(
+        "version_locations", os.pathsep.join(str(schema.versions) for schema in schemas)
+    )
+    config.set_main_option("model_modules", ",".join(schema.models for schema in schemas))
     return config
 
 
-def migrate(url: str) -> None:
-    """Bring the database at `url` to the newest schema (idempotent)."""
-    command.upgrade(alembic_config(url), "heads")
+def migrate(url: str, schemas: Sequence[Schema] = (COMMUNITY_SCHEMA,)) -> None:
+    """Bring the database at `url` to the newest schema of every room given (idempotent)."""
+    command.upgrade(alembic_config(url, schemas), "heads")

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from admin.schema import SCHEMAS
 from bots.engine import Engine as BotEngine
 from bots.testing import BotTester
 from community.database import Database, make_engine, migrate
@@ -47,12 +48,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = os.environ.get(POSTGRES_ENV)
     if server:
         url = _create_postgres_database(server)
-        migrate(url)
+        migrate(url, SCHEMAS)
         yield url
         _drop_postgres_database(server, url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'alytus.db'}"
-        migrate(url)
+        migrate(url, SCHEMAS)
         yield url
 
 

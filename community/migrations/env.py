@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-import community.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-
 config = context.config
+# Each room's models register their tables on SQLModel.metadata when imported.
+for module in filter(None, (config.get_main_option("model_modules") or "").split(",")):
+    importlib.import_module(module)
 target_metadata = SQLModel.metadata
 
 

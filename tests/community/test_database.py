@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
+from admin.schema import SCHEMAS
 from community.database import Database, make_engine, migrate
 from community.members import get_or_create_member, record_consent
 from community.models import ChannelIdentity
@@ -16,8 +17,8 @@ from community.settings import Settings
 
 
 def test_migrations_create_every_table_and_run_twice_safely(live_database_url: str):
-    migrate(live_database_url)
-    migrate(live_database_url)
+    migrate(live_database_url, SCHEMAS)
+    migrate(live_database_url, SCHEMAS)
     engine = make_engine(live_database_url)
     tables = set(inspect(engine).get_table_names())
     engine.dispose()

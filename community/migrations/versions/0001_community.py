@@ -13,7 +13,7 @@ from alembic import op
 
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("community",)
 depends_on: str | Sequence[str] | None = None
 
 

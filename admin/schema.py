@@ -1,0 +1,7 @@
+"""Every room's share of the database schema, listed here at the top of the app."""
+
+from __future__ import annotations
+
+from community.database import COMMUNITY_SCHEMA, Schema
+
+SCHEMAS: tuple[Schema, ...] = (COMMUNITY_SCHEMA,)
