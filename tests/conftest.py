@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -74,16 +74,37 @@ def db(db_engine: Engine) -> Iterator[Database]:
     connection.close()
 
 
-@pytest.fixture
-def live_database_url(tmp_path: Path) -> Iterator[str]:
-    """An empty, unmigrated database of its own, for tests that run `alytus` in a subprocess."""
+@pytest.fixture(scope="session")
+def fresh_database() -> Iterator[Callable[[Path], str]]:
+    """Makes empty, unmigrated databases (SQLite files, or PostgreSQL databases dropped at
+    the end), for tests that run `alytus` in a subprocess."""
     server = os.environ.get(POSTGRES_ENV)
-    if server:
+    created: list[str] = []
+
+    def make(folder: Path) -> str:
+        if not server:
+            return f"sqlite:///{folder / 'live.db'}"
         url = _create_postgres_database(server)
-        yield url
-        _drop_postgres_database(server, url)
-    else:
-        yield f"sqlite:///{tmp_path / 'live.db'}"
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        _drop_postgres_database(server or "", url)
+
+
+@pytest.fixture
+def live_database_url(fresh_database: Callable[[Path], str], tmp_path: Path) -> str:
+    """A database of its own for one test."""
+    return fresh_database(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_database_url(
+    fresh_database: Callable[[Path], str], tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A database of its own shared by one test module (e.g. one live server)."""
+    return fresh_database(tmp_path_factory.mktemp("live"))
 
 
 @pytest.fixture

@@ -170,6 +170,22 @@ class InterestsQuestion:
     draft_slot = "interests_draft"
 
     def ask(self, turn: Turn) -> Reply:
+        text = turn.t("onboarding.ask_interests")
+        if chosen := self._chosen(turn):
+            text += "\n" + turn.t("onboarding.interests_chosen", chosen=chosen)
+        return Reply(text=text, buttons=self._buttons(turn))
+
+    def _toggled(self, turn: Turn) -> Reply:
+        chosen = self._chosen(turn) or turn.t("profile.unknown")
+        return Reply(
+            text=turn.t("onboarding.interests_chosen", chosen=chosen), buttons=self._buttons(turn)
+        )
+
+    def _chosen(self, turn: Turn) -> str:
+        chosen = set(turn.slots.get(self.draft_slot, []))
+        return ", ".join(turn.t(f"interest.{i.value}") for i in Interest if i.value in chosen)
+
+    def _buttons(self, turn: Turn) -> tuple[Button, ...]:
         chosen = set(turn.slots.get(self.draft_slot, []))
         buttons = [
             Button(
@@ -179,7 +195,7 @@ class InterestsQuestion:
             for interest in Interest
         ]
         buttons.append(turn.button("interest.done", "interest:done"))
-        return Reply(text=turn.t("onboarding.ask_interests"), buttons=tuple(buttons))
+        return tuple(buttons)
 
     def answer(self, turn: Turn) -> Outcome:
         value = pressed(turn, self.payload_prefix)
@@ -189,7 +205,7 @@ class InterestsQuestion:
         if value in {i.value for i in Interest}:
             draft = [i for i in draft if i != value] if value in draft else [*draft, value]
             turn.conversation.slots = {**turn.slots, self.draft_slot: draft}
-            return Pending([self.ask(turn)])
+            return Pending([self._toggled(turn)])
         if value is None and turn.text and not turn.payload:
             typed = choices.match_many("interests", turn.text)
             if typed:

@@ -1,0 +1,384 @@
+"""The web chat as a member sees it: real headless Chromium (Debian's) against `alytus serve`.
+
+The server runs as a subprocess on a fresh ALYTUS_HOME and database; the page is driven by
+clicking quick replies (found by their `data-payload`) and typing into the composer, and the
+result is checked both on screen and with `alytus members show`. Screenshots of the finished
+onboarding, laptop and phone sized, land in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
+
+CHROMIUM_MISSING = chromium_missing_reason()
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+COOKIE = "alytus_chat"
+REFERRAL_LINK = re.compile(r"[?&]ref=([A-Z0-9]{8})\b")
+REPLY_TIMEOUT_MS = 30_000
+START_TIMEOUT_S = 120
+
+
+# ---- the server -------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    """`alytus serve` on a free port, and the command line pointed at the same database."""
+
+    url: str
+    cli: str
+    env: dict[str, str]
+    home: Path
+
+    def member(self, cookie: str) -> dict:
+        """What `alytus members show` knows about the web chat member behind this cookie."""
+        shown = subprocess.run(
+            [self.cli, "members", "show", "--platform", "web", "--user", cookie, "--json"],
+            env=self.env,
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert shown.returncode == 0, shown.stderr
+        return json.loads(shown.stdout)
+
+
+def _alytus_cli() -> str:
+    beside_python = Path(sys.executable).with_name("alytus")
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("alytus")
+    if found is None:
+        pytest.fail("the `alytus` command is not installed (pip install -e '.[dev]')")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _database_url(request: pytest.FixtureRequest) -> str | None:
+    """The suite's fresh database (SQLite or PostgreSQL) if conftest offers one."""
+    try:
+        return request.getfixturevalue("module_database_url")
+    except pytest.FixtureLookupError:
+        return None  # the SQLite default inside ALYTUS_HOME
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"alytus serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"alytus serve did not answer /healthz in {START_TIMEOUT_S}s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    home = tmp_path_factory.mktemp("alytus-home")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALYTUS_")}
+    env.update(ALYTUS_HOME=str(home), ALYTUS_PUBLIC_URL=url)
+    database_url = _database_url(request)
+    if database_url:
+        env["ALYTUS_DATABASE_URL"] = database_url
+    cli = _alytus_cli()
+
+    init = subprocess.run(
+        [cli, "init"], env=env, cwd=home, capture_output=True, text=True, timeout=300
+    )
+    assert init.returncode == 0, f"alytus init failed:\n{init.stdout}\n{init.stderr}"
+
+    log = home / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=home,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_healthy(url, process, log)
+        yield LiveServer(url=url, cli=cli, env=env, home=home)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+# ---- the page, in a member's words ----------------------------------------------------------
+
+
+class Chat:
+    """The chat page: press a quick reply, say something, read the bubbles."""
+
+    def __init__(self, context: BrowserContext) -> None:
+        self.context = context
+        self.page: Page = context.new_page()
+        self.page_errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        self.fallbacks: list[str] = []
+
+    def open(self, url: str) -> None:
+        self.page.goto(url)
+        self.wait_for_reply()
+
+    def wait_for_reply(self) -> None:
+        """Sending marks the message list busy at once; the reply clears it."""
+        messages = self.page.locator("#messages")
+        expect(messages).to_have_attribute("aria-busy", "false", timeout=REPLY_TIMEOUT_MS)
+        errors = self.page.locator(".notice").all_inner_texts()
+        assert errors == [], f"the page showed an error: {errors}"
+        # Quick replies hang under the newest bot message only.
+        assert self.page.locator(".quick-replies").count() <= 1
+
+    def press(self, payload: str) -> None:
+        self.page.locator(f'.quick-replies [data-payload="{payload}"]').click()
+        self.wait_for_reply()
+
+    def say(self, text: str) -> None:
+        self.page.locator("#input").fill(text)
+        self.page.locator("#input").press("Enter")
+        self.wait_for_reply()
+
+    def offers(self, prefix: str) -> bool:
+        """Whether the newest quick replies include a button whose payload starts so."""
+        return self.page.locator(f'.quick-replies [data-payload^="{prefix}"]').count() > 0
+
+    def answer(self, typed: str, *, question: str, otherwise: list[str]) -> None:
+        """Type an answer; if the same question comes back, press its buttons instead."""
+        self.say(typed)
+        if self.offers(question):
+            self.fallbacks.append(f"{typed!r} was not understood; pressed {otherwise}")
+            for payload in otherwise:
+                self.press(payload)
+
+    def bot_texts(self) -> list[str]:
+        return self.page.locator(".message--bot .bubble").all_inner_texts()
+
+    def user_texts(self) -> list[str]:
+        return self.page.locator(".message--user .bubble").all_inner_texts()
+
+    def last_bot_message(self):
+        return self.page.locator(".message--bot").last
+
+    def member_cookie(self) -> str:
+        cookies = {c["name"]: c for c in self.context.cookies()}
+        assert COOKIE in cookies, f"no {COOKIE} cookie, got {sorted(cookies)}"
+        assert cookies[COOKIE]["httpOnly"], "the session cookie must be HttpOnly"
+        return cookies[COOKIE]["value"]
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.evaluate("document.getElementById('scroller').scrollTop = 1e9")
+        path = SCREENSHOTS / name
+        self.page.screenshot(path=path)
+        return path
+
+
+def referral_code_in_last_message(chat: Chat) -> str:
+    """The code in the welcome link, which the last bubble must also show in its text."""
+    last = chat.last_bot_message()
+    hrefs = [a.get_attribute("href") or "" for a in last.locator("a[href*='ref=']").all()]
+    codes = {m.group(1) for href in hrefs if (m := REFERRAL_LINK.search(href))}
+    assert len(codes) == 1, f"expected one referral link in the last message, got {hrefs}"
+    code = codes.pop()
+    assert code in last.locator(".bubble").inner_text()
+    return code
+
+
+# ---- the tests ----------------------------------------------------------------------------
+
+
+def test_an_emigrant_joins_in_english_by_pressing_buttons(
+    server: LiveServer, browser: Browser
+) -> None:
+    context = browser.new_context(viewport=LAPTOP, locale="en-GB")
+    chat = Chat(context)
+    chat.open(f"{server.url}/?lang=en")
+    expect(chat.page.locator("html")).to_have_attribute("lang", "en")
+
+    chat.press("lang:en")
+    assert chat.page.locator('[data-payload="lang:en"]').count() == 0, "old quick replies stay"
+    chat.press("consent:all")
+    chat.press("relation:emigrant")
+    chat.say("Norway, Oslo")
+    chat.press("interest:jobs")
+    chat.press("interest:events")
+    chat.press("interest:done")
+    chat.press("return:within_year")
+
+    code = referral_code_in_last_message(chat)
+    assert "Norway, Oslo" in chat.user_texts()
+    bot = chat.page.locator(".message--bot .bubble").first.bounding_box()
+    mine = chat.page.locator(".message--user .bubble").first.bounding_box()
+    assert bot and mine and bot["x"] < mine["x"], "bot bubbles left, the member's right"
+    link = chat.last_bot_message().locator("a[href*='ref=']").first
+    assert link.get_attribute("target") == "_blank"
+    assert "noopener" in (link.get_attribute("rel") or "")
+
+    chat.screenshot("webchat-en-laptop.png")
+    chat.page.set_viewport_size(PHONE)
+    chat.screenshot("webchat-en-phone.png")
+
+    member = server.member(chat.member_cookie())
+    assert member["language"] == "en"
+    assert member["relation"] == "emigrant"
+    assert member["country"] == "NO"
+    assert (member["city"] or "").casefold() == "oslo"
+    assert set(member["interests"]) == {"jobs", "events"}
+    assert member["return_intention"] == "within_year"
+    assert member["consents"] and all(member["consents"].values()), member["consents"]
+    assert member["referral_code"] == code
+    assert chat.page_errors == []
+    context.close()
+
+
+def test_an_emigrant_joins_in_lithuanian_by_typing_without_diacritics(
+    server: LiveServer, browser: Browser
+) -> None:
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="lt-LT"
+    )
+    chat = Chat(context)
+    chat.open(f"{server.url}/?lang=lt")
+    expect(chat.page.locator("html")).to_have_attribute("lang", "lt")
+
+    chat.answer("lietuviskai", question="lang:", otherwise=["lang:lt"])
+    chat.answer("sutinku", question="consent:", otherwise=["consent:all"])
+    chat.answer("gyvenu uzsienyje", question="relation:", otherwise=["relation:emigrant"])
+    chat.say("Norvegijoje")
+    assert chat.offers("interest:"), f"the country was not understood: {chat.bot_texts()[-1]}"
+    chat.answer(
+        "darbas, renginiai",
+        question="interest:",
+        otherwise=["interest:jobs", "interest:events", "interest:done"],
+    )
+    chat.answer("planuoju per metus", question="return:", otherwise=["return:within_year"])
+
+    code = referral_code_in_last_message(chat)
+    chat.screenshot("webchat-lt-phone.png")
+    chat.page.set_viewport_size(LAPTOP)
+    chat.screenshot("webchat-lt-laptop.png")
+
+    member = server.member(chat.member_cookie())
+    assert member["language"] == "lt"
+    assert member["relation"] == "emigrant"
+    assert member["country"] == "NO"
+    assert {"jobs", "events"} <= set(member["interests"])
+    assert member["return_intention"] == "within_year"
+    assert member["consents"].get("membership") is True, member["consents"]
+    assert member["referral_code"] == code
+    assert chat.page_errors == []
+    for fallback in chat.fallbacks:
+        warnings.warn(f"typed Lithuanian answer: {fallback}", stacklevel=1)
+    assert not chat.fallbacks, chat.fallbacks
+    context.close()
+
+
+def test_a_reload_keeps_the_conversation_and_does_not_start_again(
+    server: LiveServer, browser: Browser
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    chat = Chat(context)
+    chat.open(f"{server.url}/?lang=en")
+    chat.press("lang:en")
+    chat.press("consent:all")
+    before = (chat.bot_texts(), chat.user_texts())
+
+    requests: list[str] = []
+    chat.page.on("request", lambda r: requests.append(r.url) if "/api/chat" in r.url else None)
+    chat.page.reload()
+    chat.wait_for_reply()
+
+    assert (chat.bot_texts(), chat.user_texts()) == before
+    assert requests == [], "the reload sent /start again"
+    assert chat.offers("relation:"), "the open question's buttons are back after the reload"
+    chat.press("relation:emigrant")  # the server still knows where we are
+    assert not chat.offers("relation:")
+    assert chat.page_errors == []
+    context.close()
+
+
+def test_a_10000_character_message_gets_a_polite_reply(
+    server: LiveServer, browser: Browser
+) -> None:
+    context = browser.new_context(viewport=LAPTOP, locale="en-GB")
+    chat = Chat(context)
+    chat.open(f"{server.url}/?lang=en")
+    chat.press("lang:en")
+    replies_before = chat.page.locator(".message--bot").count()
+
+    with chat.page.expect_response("**/api/chat") as response:
+        chat.say("Alytus " * 1428 + "ok!!")  # 10,000 characters
+    assert response.value.status == 200
+
+    assert chat.page.locator(".message--bot").count() > replies_before
+    assert chat.bot_texts()[-1].strip(), "the reply bubble is empty"
+    assert chat.page.locator(".notice").count() == 0
+    chat.say("yes")  # the consent question is still the open one
+    assert chat.offers("relation:"), chat.bot_texts()[-1]
+    assert chat.page_errors == []
+    context.close()
+
+
+def test_a_referral_link_starts_the_conversation_with_its_code(
+    server: LiveServer, browser: Browser
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    chat = Chat(context)
+    with chat.page.expect_request("**/api/chat") as sent:
+        chat.open(f"{server.url}/?lang=en&ref=ABCD2345")
+    assert sent.value.post_data_json["payload"] == "/start ABCD2345"
+    assert chat.bot_texts(), "no greeting after a referral link"
+    assert chat.page_errors == []
+    context.close()
