@@ -104,7 +104,7 @@ def alembic_config(url: str, schemas: Sequence[Schema] = (COMMUNITY_SCHEMA,)) ->
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    config.set_main_option("version_path_separator", "os")
+    config.set_main_option("path_separator", "os")
     config.set_main_option(
         "version_locations", os.pathsep.join(str(schema.versions) for schema in schemas)
     )
