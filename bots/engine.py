@@ -128,7 +128,11 @@ class Engine:
 
     def _route(self, turn: Turn) -> list[Reply]:
         if len(turn.text) > self.settings.max_message_chars:
-            return [Reply(text=turn.t("common.too_long", limit=self.settings.max_message_chars))]
+            limit = self.settings.max_message_chars
+            return [
+                Reply(text=turn.t("common.too_long", limit=limit)),
+                *self._current_question(turn),
+            ]
         command = split_command(turn.payload or turn.text)
         if command and command[0] in COMMANDS:
             return self._command(turn, *command)

@@ -34,9 +34,16 @@
     }
   }
 
+  /** Files (a member's data export) are not kept: they live only in the page that got them. */
+  function withoutFiles(entry) {
+    return entry.role === "bot" && entry.reply.file
+      ? { ...entry, reply: { ...entry.reply, file: null } }
+      : entry;
+  }
+
   function saveTranscript() {
     try {
-      window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(transcript));
+      window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(transcript.map(withoutFiles)));
     } catch {
       // Storage full or disabled: the conversation still works, it just won't survive a reload.
     }

@@ -68,3 +68,11 @@ def test_the_reply_shape_is_the_documented_one(client: TestClient):
     reply = client.post("/api/chat", json={"payload": "/start"}).json()["replies"][0]
     assert set(reply) == {"text", "buttons", "links", "image", "cards", "file"}
     assert reply["buttons"][0] == {"label": "Lietuvių", "payload": "lang:lt"}
+
+
+def test_every_page_carries_security_headers(client: TestClient):
+    for path in ("/", "/privacy", "/healthz", "/static/chat.js"):
+        headers = client.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["x-frame-options"] == "DENY", path
+        assert "script-src 'self'" in headers["content-security-policy"], path

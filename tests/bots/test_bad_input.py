@@ -37,6 +37,7 @@ def test_only_emoji_is_answered_politely(at_relation_question: BotTester):
 def test_a_10000_character_message_gets_a_request_to_shorten(at_relation_question: BotTester):
     at_relation_question.say("a" * 10_000)
     assert "per ilga" in at_relation_question.text()
+    assert still_asks_relation(at_relation_question)
     at_relation_question.say("gyvenu uzsienyje")
     assert "Kurioje šalyje" in at_relation_question.text()
 
