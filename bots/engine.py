@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bots import intents
 from bots.catalog import Catalog, default_catalog
 from bots.flows.base import Flow
 from bots.flows.language import LanguageFlow
@@ -23,6 +22,8 @@ from bots.flows.privacy import PrivacyFlow
 from bots.flows.profile import ProfileFlow
 from bots.flows.questions import QUESTIONS
 from bots.input import clean_text, has_words
+from bots.intents import Understanding, top_intent
+from bots.invitations import invitation
 from bots.messages import Incoming, Reply
 from bots.turn import Turn
 from community.database import Database
@@ -33,8 +34,17 @@ from community.updates import claim_update
 
 log = logging.getLogger(__name__)
 
-Understand = Callable[[str, str], dict[str, Any]]
 COMMANDS = ("start", "help", "language", "profile", "privacy", "cancel")
+# Intents that do what a command does, typed in words ("noriu pakeisti kalba").
+COMMAND_INTENTS = {
+    "help": "help",
+    "cancel": "cancel",
+    "change_language": "language",
+    "edit_profile": "profile",
+    "start_onboarding": "start",
+}
+# Intents that may interrupt a question the member is in the middle of.
+INTERRUPTING = {*COMMAND_INTENTS, "privacy_export", "privacy_erase", "talk_to_human"}
 
 
 def split_command(text: str) -> tuple[str, str] | None:
@@ -61,12 +71,12 @@ class Engine:
         db: Database,
         settings: Settings,
         catalog: Catalog | None = None,
-        understand: Understand | None = None,
+        parser: Understanding | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.catalog = catalog or default_catalog()
-        self.understand = understand
+        self.parser = parser
         flows: list[Flow] = [OnboardingFlow(), ProfileFlow(), PrivacyFlow(), LanguageFlow()]
         self.flows = {flow.name: flow for flow in flows}
 
@@ -105,6 +115,7 @@ class Engine:
             incoming=incoming,
             text=clean_text(incoming.text),
             payload=clean_text(incoming.payload) or None,
+            parser=self.parser,
         )
         replies = self._route(turn)
         if not turn.erased:
@@ -142,12 +153,68 @@ class Engine:
             return [Reply(text=turn.t("common.empty")), *self._current_question(turn)]
         flow = self.flows.get(turn.conversation.flow or "")
         if flow is not None:
-            return flow.handle(turn)
-        if turn.member.onboarded_at is None and not consent_history(
-            session=turn.session, member_id=turn.member_id
-        ):
+            replies = flow.handle(turn)
+            if turn.not_understood:
+                return self._interruption(turn) or replies
+            return replies
+        if turn.payload and turn.payload.startswith("intent:"):
+            return self._act(turn, turn.payload.removeprefix("intent:"), turn.slots.get("asked"))
+        if not self._has_decided(turn):
+            intent, confidence = top_intent(turn.understand())
+            if intent in intents.QUESTIONS and confidence >= intents.ACT_ABOVE:
+                return self._act(turn, intent, turn.text)
             return self.flows["onboarding"].start(turn)
-        return self._fallback(turn)
+        return self._free_text(turn)
+
+    def _has_decided(self, turn: Turn) -> bool:
+        """Joined, or answered the consent question either way."""
+        return turn.member.onboarded_at is not None or bool(
+            consent_history(session=turn.session, member_id=turn.member_id)
+        )
+
+    def _free_text(self, turn: Turn) -> list[Reply]:
+        if turn.payload:
+            return [Reply(text=turn.t("common.stale_button")), self._help(turn)]
+        parse = turn.understand()
+        if parse is None:
+            return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]
+        intent, confidence = top_intent(parse)
+        if intent != "out_of_scope" and confidence < intents.CLARIFY_BELOW:
+            question = intents.clarification(turn, parse)
+            if question is not None:
+                turn.conversation.slots = {"asked": turn.text}
+                return [question]
+        return self._act(turn, intent, turn.text)
+
+    def _interruption(self, turn: Turn) -> list[Reply] | None:
+        """A member in the middle of a question asked for something else ('atsaukti')."""
+        intent, confidence = top_intent(turn.understand())
+        if intent in INTERRUPTING and confidence >= intents.ACT_ABOVE:
+            return self._act(turn, intent, turn.text)
+        return None
+
+    def _act(self, turn: Turn, intent: str, text: str | None) -> list[Reply]:
+        """Do what the intent asks for."""
+        if intent in COMMAND_INTENTS:
+            return self._command(turn, COMMAND_INTENTS[intent], "")
+        privacy = self.flows["privacy"]
+        assert isinstance(privacy, PrivacyFlow)
+        if intent == "privacy_export":
+            return privacy.export(turn)
+        if intent == "privacy_erase":
+            return privacy.ask_erase(turn)
+        if intent == "invite_friend":
+            return [invitation(turn)]
+        if intent == "talk_to_human":
+            return intents.handoff(turn, intent)
+        if intent in intents.SIMPLE_REPLIES:
+            replies = intents.simple_reply(turn, intent)
+            return [*replies, self._help(turn)] if intent == "greet" else replies
+        if intent in intents.NOT_YET:
+            return intents.not_yet(turn, intent)
+        if intent in intents.QUESTIONS:
+            return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]
+        return [*intents.out_of_scope(turn, intent), self._help(turn)]
 
     def _command(self, turn: Turn, name: str, argument: str) -> list[Reply]:
         if name == "start":
@@ -180,8 +247,3 @@ class Engine:
             turn.button("menu.language", "/language"),
         ]
         return Reply(text=turn.t("help.text"), buttons=tuple(buttons))
-
-    def _fallback(self, turn: Turn) -> list[Reply]:
-        if turn.payload:
-            return [Reply(text=turn.t("common.stale_button")), self._help(turn)]
-        return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]

@@ -27,8 +27,10 @@ class Turn:
     incoming: Incoming
     text: str
     payload: str | None
-    parse: dict[str, Any] | None = None
+    parser: Any = None  # bots.intents.Understanding, or None: typed answers via choices only
     erased: bool = field(default=False)
+    not_understood: bool = field(default=False)
+    _parse: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def language(self) -> str:
@@ -38,6 +40,14 @@ class Turn:
     def member_id(self) -> int:
         assert self.member.id is not None
         return self.member.id
+
+    def understand(self) -> dict[str, Any] | None:
+        """NLU's reading of the typed text (parsed once per turn), or None without NLU."""
+        if self.parser is None or self.payload or not self.text:
+            return None
+        if self._parse is None:
+            self._parse = dict(self.parser.parse(self.text, language_hint=self.language))
+        return self._parse
 
     def t(self, key: str, /, **params: object) -> str:
         """A catalogue message in the member's language."""

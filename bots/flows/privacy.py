@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bots.flows import choices
-from bots.flows.questions import pressed
+from bots.flows.questions import pressed, understood_choice
 from bots.messages import Attachment, Reply
 from bots.turn import Turn
 from community.members import (
@@ -57,25 +57,31 @@ class PrivacyFlow:
         if action is None and turn.text and not turn.payload:
             action = choices.match_one("privacy_action", turn.text)
         if action == "export":
-            return self._export(turn)
+            return self.export(turn)
         if action == "erase":
-            turn.go(self.name, "confirm_erase")
-            return [
-                Reply(
-                    text=turn.t("privacy.erase_confirm"),
-                    buttons=(
-                        turn.button("privacy.erase_yes", "privacy:erase:yes"),
-                        turn.button("privacy.erase_no", "privacy:erase:no"),
-                    ),
-                )
-            ]
+            return self.ask_erase(turn)
         if action and action.startswith("toggle:"):
             return self._toggle(turn, action.removeprefix("toggle:"))
         turn.finish()
+        turn.not_understood = not turn.payload
         reason = "common.stale_button" if turn.payload else "common.not_understood"
         return [Reply(text=turn.t(reason)), self.start(turn)[0]]
 
-    def _export(self, turn: Turn) -> list[Reply]:
+    def ask_erase(self, turn: Turn) -> list[Reply]:
+        """Erasure is asked about once more before anything is deleted."""
+        turn.go(self.name, "confirm_erase")
+        return [
+            Reply(
+                text=turn.t("privacy.erase_confirm"),
+                buttons=(
+                    turn.button("privacy.erase_yes", "privacy:erase:yes"),
+                    turn.button("privacy.erase_no", "privacy:erase:no"),
+                ),
+            )
+        ]
+
+    def export(self, turn: Turn) -> list[Reply]:
+        """Everything we hold about the member, as a JSON file."""
         data = export_member(session=turn.session, member=turn.member)
         turn.finish()
         return [
@@ -108,7 +114,7 @@ class PrivacyFlow:
     def _confirm_erase(self, turn: Turn) -> list[Reply]:
         answer = pressed(turn, "privacy:erase")
         if answer is None and turn.text and not turn.payload:
-            answer = choices.match_one("yes_no", turn.text)
+            answer = choices.match_one("yes_no", turn.text) or understood_choice(turn, "yes_no")
         if answer == "yes":
             language = turn.language
             erase_member(

@@ -81,6 +81,7 @@ class ProfileFlow:
             value = choices.match_one("profile_field", turn.text)
         if value not in EDITABLE:
             turn.finish()
+            turn.not_understood = not turn.payload
             reason = "common.stale_button" if turn.payload else "common.not_understood"
             return [Reply(text=turn.t(reason)), self._menu(turn)]
         turn.go(self.name, value)

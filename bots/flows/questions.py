@@ -38,8 +38,30 @@ def typed_choice(turn: Turn, question: str) -> str | None:
     return choices.match_one(question, turn.text)
 
 
+# When no option's words match, a confident "yes" or "no" from NLU answers these questions.
+AFFIRM_DENY = {
+    "consent": {"affirm": "all", "deny": "no"},
+    "return": {"affirm": "within_year", "deny": "no"},
+    "yes_no": {"affirm": "yes", "deny": "no"},
+}
+NLU_ANSWER_ABOVE = 0.6
+
+
+def understood_choice(turn: Turn, question: str) -> str | None:
+    """An option NLU read from the text (affirm / deny), when it is sure enough."""
+    parse = turn.understand()
+    if not parse or question not in AFFIRM_DENY:
+        return None
+    intent = parse.get("intent") or {}
+    if float(intent.get("confidence") or 0) < NLU_ANSWER_ABOVE:
+        return None
+    return AFFIRM_DENY[question].get(str(intent.get("name")))
+
+
 def choice_outcome(turn: Turn, prefix: str, question: str, allowed: set[str]) -> Outcome:
-    value = pressed(turn, prefix) or typed_choice(turn, question)
+    value = (
+        pressed(turn, prefix) or typed_choice(turn, question) or understood_choice(turn, question)
+    )
     return Answered(value) if value in allowed else None
 
 
@@ -255,6 +277,7 @@ QUESTIONS = {
 
 def ask_again(turn: Turn, key: str, reason: str = "common.not_understood") -> list[Reply]:
     """A short 'I did not get that' (or 'that button is old') and the question again."""
+    turn.not_understood = True
     if turn.payload and reason == "common.not_understood":
         reason = "common.stale_button"
     elif key == "place" and reason == "common.not_understood":

@@ -8,7 +8,9 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 
 from admin.web import UI_KEYS
+from bots import intents
 from bots.catalog import LANGUAGES, LOCALES_DIR, read_catalog
+from bots.engine import COMMAND_INTENTS, INTERRUPTING
 from community.profile import ConsentPurpose, Interest, Relation, ReturnIntention
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +28,9 @@ def keys_used_in_code() -> set[str]:
     keys |= {f"return.{r.value}" for r in ReturnIntention}
     keys |= {f"consent.purpose_{p.value}" for p in ConsentPurpose}
     keys |= {f"language.{language}" for language in LANGUAGES}
+    keys |= {f"intent.reply_{name}" for name in intents.SIMPLE_REPLIES}
+    acted_on = {*COMMAND_INTENTS, *INTERRUPTING, *intents.NOT_YET, *intents.QUESTIONS}
+    keys |= {f"intent.label_{name}" for name in acted_on - {"inform"}}
     return keys
 
 

@@ -1,0 +1,85 @@
+"""What the bot does with free text outside a question: the intent NLU found, acted on.
+
+Rasa-shaped parse results come from nlu/; this module only maps an intent to the flow or
+reply that serves it, and asks a short clarifying question when NLU is unsure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from bots.messages import Reply
+from bots.turn import Turn
+
+CLARIFY_BELOW = 0.45  # top intent confidence under which the bot asks which of two was meant
+ACT_ABOVE = 0.6  # inside a question, an intent interrupts only when NLU is at least this sure
+
+
+class Understanding(Protocol):
+    """What the engine needs from nlu/: nlu.parser.Parser satisfies it."""
+
+    def parse(self, text: str, *, language_hint: str | None = None) -> Any: ...
+
+
+# Intents answered by one catalogue message; the message key is "intent.reply_<name>".
+SIMPLE_REPLIES = ("greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny")
+# Intents served by parts of the product that are not built yet (rewards, feed): said plainly.
+NOT_YET = (
+    "my_points",
+    "my_passport",
+    "partner_offers",
+    "leaderboard",
+    "events",
+    "jobs",
+    "business_investment",
+    "mentoring",
+    "charity_volunteering",
+)
+# Intents the knowledge base answers.
+QUESTIONS = ("service_question", "return_help", "inform")
+
+
+def top_intent(parse: dict[str, Any] | None) -> tuple[str, float]:
+    if not parse:
+        return "out_of_scope", 0.0
+    intent = parse.get("intent") or {}
+    return str(intent.get("name") or "out_of_scope"), float(intent.get("confidence") or 0.0)
+
+
+def clarification(turn: Turn, parse: dict[str, Any]) -> Reply | None:
+    """'Did you mean A or B?' with the two likeliest actionable intents, or None."""
+    ranking = [
+        item["name"]
+        for item in parse.get("intent_ranking", [])
+        if item["name"] != "out_of_scope" and has_label(turn, item["name"])
+    ][:2]
+    if len(ranking) < 2:
+        return None
+    return Reply(
+        text=turn.t("intent.clarify"),
+        buttons=tuple(turn.button(f"intent.label_{name}", f"intent:{name}") for name in ranking),
+    )
+
+
+def has_label(turn: Turn, intent: str) -> bool:
+    return f"intent.label_{intent}" in turn.catalog.keys("lt")
+
+
+Action = Callable[[Turn, str], list[Reply]]
+
+
+def simple_reply(turn: Turn, intent: str) -> list[Reply]:
+    return [Reply(text=turn.t(f"intent.reply_{intent}"))]
+
+
+def not_yet(turn: Turn, intent: str) -> list[Reply]:
+    return [Reply(text=turn.t("intent.not_yet"))]
+
+
+def handoff(turn: Turn, intent: str) -> list[Reply]:
+    return [Reply(text=turn.t("intent.handoff"))]
+
+
+def out_of_scope(turn: Turn, intent: str) -> list[Reply]:
+    return [Reply(text=turn.t("intent.out_of_scope"))]
