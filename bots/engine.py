@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from bots import intents
 from bots.catalog import Catalog, default_catalog
+from bots.delivery import collect_for
 from bots.flows.base import Flow
 from bots.flows.language import LanguageFlow
 from bots.flows.onboarding import OnboardingFlow
@@ -27,7 +28,7 @@ from bots.invitations import invitation
 from bots.messages import Incoming, Reply
 from bots.turn import Turn
 from community.database import Database
-from community.members import consent_history, get_or_create_member
+from community.members import consent_history, find_member, get_or_create_member
 from community.models import Conversation
 from community.settings import Settings
 from community.updates import claim_update
@@ -121,7 +122,23 @@ class Engine:
         if not turn.erased:
             session.add(turn.conversation)
             session.add(turn.member)
+            replies += collect_for(
+                session=session, catalog=self.catalog, member=member, platform=incoming.platform
+            )
         return replies
+
+    async def pending(self, platform: str, user_id: str) -> list[Reply]:
+        """Notifications waiting for a member of a pull channel (the web chat polls this)."""
+        return await asyncio.to_thread(self._pending, platform, user_id)
+
+    def _pending(self, platform: str, user_id: str) -> list[Reply]:
+        with self.db.session() as session:
+            member = find_member(session=session, platform=platform, user_id=user_id)
+            if member is None:
+                return []
+            return collect_for(
+                session=session, catalog=self.catalog, member=member, platform=platform
+            )
 
     def _conversation(self, session: Session, member_id: int) -> Conversation:
         conversation = session.get(Conversation, member_id, with_for_update=True)

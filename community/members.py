@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from community.models import ChannelIdentity, Consent, Conversation, Member, as_utc, utcnow
+from community.models import (
+    ChannelIdentity,
+    Consent,
+    Conversation,
+    Member,
+    Notification,
+    as_utc,
+    utcnow,
+)
 from community.profile import ConsentPurpose
 
 REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
@@ -229,6 +237,13 @@ def erase_member(*, session: Session, member: Member, notice_version: str) -> li
     if conversation is not None:
         removed.append("conversation")
         session.delete(conversation)
+    notifications = list(
+        session.exec(select(Notification).where(Notification.member_id == member.id))
+    )
+    if notifications:
+        removed.append("notifications")
+    for notification in notifications:
+        session.delete(notification)
     member.referred_by_id = None
     member.erased_at = utcnow()
     session.add(member)

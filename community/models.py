@@ -99,3 +99,26 @@ class Conversation(SQLModel, table=True):
     step: str | None = Field(default=None, max_length=40)
     slots: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _when(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """Something a member must be told later, on a channel; bots/ renders and delivers it.
+
+    Rows hold a catalogue key and its parameters, not text, so the message is rendered in
+    the member's language when it is sent. `dedupe_key` makes enqueueing idempotent.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    platform: str = Field(max_length=20)
+    message_key: str = Field(max_length=80)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedupe_key: str = Field(max_length=200, unique=True)
+    status: str = Field(default="pending", max_length=12, index=True)
+    attempts: int = Field(default=0)
+    created_at: datetime = _when(default_factory=utcnow)
+    sent_at: datetime | None = _when(default=None)

@@ -240,6 +240,7 @@
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
 
+  const POLL_INTERVAL_MS = 15000;
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** POST one message; a network failure or 5xx is retried once with the same id. */
@@ -302,16 +303,7 @@
     setBusy(+1);
     queue = queue
       .then(() => post(body))
-      .then((data) => {
-        for (const reply of (data && data.replies) || []) {
-          transcript.push({ role: "bot", reply });
-          list.append(botMessage(reply));
-        }
-        removeQuickReplies();
-        const row = quickReplies();
-        if (row) list.append(row);
-        saveTranscript();
-      })
+      .then((data) => showReplies((data && data.replies) || []))
       .catch((error) => {
         // Undo the unanswered turn so it can be sent again, and say what happened.
         transcript = transcript.filter((entry) => entry !== turn);
@@ -328,6 +320,36 @@
         scrollToBottom();
       });
   }
+
+  function showReplies(replies) {
+    for (const reply of replies) {
+      transcript.push({ role: "bot", reply });
+      list.append(botMessage(reply));
+    }
+    removeQuickReplies();
+    const row = quickReplies();
+    if (row) list.append(row);
+    saveTranscript();
+  }
+
+  /** Ask for what the bot has to say unprompted (an answer staff found, news), in turn. */
+  function poll() {
+    if (document.hidden) return;
+    queue = queue
+      .then(() => fetch("api/chat/updates", { credentials: "same-origin" }))
+      .then((response) => (response.ok ? response.json() : { replies: [] }))
+      .then((data) => {
+        const replies = (data && data.replies) || [];
+        if (replies.length) {
+          showReplies(replies);
+          scrollToBottom();
+        }
+      })
+      .catch(() => {}); // a missed poll is retried by the next one
+  }
+
+  window.setInterval(poll, POLL_INTERVAL_MS);
+  document.addEventListener("visibilitychange", poll);
 
   // ---- the composer -------------------------------------------------------------------------
 

@@ -64,4 +64,13 @@ def build_router(engine: Engine, *, secure_cookies: bool = False) -> APIRouter:
         replies = await engine.handle(incoming_from_request(body, user_id))
         return ChatOut(replies=[reply_to_json(reply) for reply in replies])
 
+    @router.get("/api/chat/updates", response_model=ChatOut)
+    async def updates(request: Request) -> ChatOut:
+        """What the bot has to say unprompted (e.g. an answer staff found); polled by the page."""
+        user_id = request.cookies.get(COOKIE)
+        if not user_id:
+            return ChatOut(replies=[])
+        replies = await engine.pending(PLATFORM, user_id)
+        return ChatOut(replies=[reply_to_json(reply) for reply in replies])
+
     return router
