@@ -8,12 +8,15 @@ from typing import Annotated
 
 import typer
 
+from admin.assembly import build_engine, nlu_parser
 from admin.schema import SCHEMAS
-from bots.engine import Engine
+from bots.member_data import erase_everything
 from community.database import Database, migrate
-from community.members import UnknownMember, erase_member, get_member, member_view
+from community.members import UnknownMember, get_member, member_view
 from community.models import Member
 from community.settings import get_settings
+from knowledge.cli import ask, kb_app
+from nlu.cli import build_cli
 
 app = typer.Typer(help="Alytus Connect: the city's community assistant.", no_args_is_help=True)
 members_app = typer.Typer(help="Members of the community (GDPR: show, export, erase).")
@@ -48,9 +51,12 @@ def init(
     typer.echo(f"database ready: {db.bind.url.render_as_string(hide_password=True)}")
     if demo:
         from admin.demo import load_demo
+        from knowledge.demo import load_demo_articles
 
-        for line in load_demo(db, settings):
+        for line in [*load_demo(db, settings), *load_demo_articles(db, settings)]:
             typer.echo(line)
+    parser = nlu_parser(settings)  # trains and caches the model now, not at the first message
+    typer.echo(f"language understanding ready: {len(parser.model.intents)} intents")
 
 
 @app.command()
@@ -82,7 +88,7 @@ def chat(
     from bots.channels.terminal import run_interactive, run_json
 
     settings = get_settings()
-    engine = Engine(db=_ready_database(), settings=settings)
+    engine = build_engine(settings, _ready_database())
     if as_json:
         run_json(engine, user, sys.stdin, sys.stdout)
     else:
@@ -136,7 +142,7 @@ def members_erase(user: UserOpt, platform: PlatformOpt = "terminal") -> None:
     try:
         with db.session() as session:
             member = get_member(session=session, platform=platform, user_id=user)
-            removed = erase_member(
+            removed = erase_everything(
                 session=session, member=member, notice_version=settings.privacy_notice_version
             )
             member_id = member.id
@@ -146,13 +152,7 @@ def members_erase(user: UserOpt, platform: PlatformOpt = "terminal") -> None:
     typer.echo(f"member {member_id} erased; removed: {', '.join(removed) or 'nothing was held'}")
 
 
-def _mount_room_commands() -> None:
-    """Rooms that bring their own commands (nlu) are mounted here, on top."""
-    try:
-        from nlu.cli import build_cli
-    except ImportError:  # the room is not built yet
-        return
-    app.add_typer(build_cli(lambda: get_settings().home_dir / "nlu"), name="nlu")
-
-
-_mount_room_commands()
+# Rooms that bring their own commands are mounted here, on top.
+app.add_typer(build_cli(lambda: get_settings().nlu_cache_dir), name="nlu")
+app.add_typer(kb_app, name="kb")
+app.command("ask")(ask)

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from community.database import COMMUNITY_SCHEMA, Schema
+from knowledge.schema import KNOWLEDGE_SCHEMA
 
-SCHEMAS: tuple[Schema, ...] = (COMMUNITY_SCHEMA,)
+SCHEMAS: tuple[Schema, ...] = (COMMUNITY_SCHEMA, KNOWLEDGE_SCHEMA)

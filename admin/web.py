@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from admin.assembly import build_engine
 from bots.catalog import LANGUAGES, Catalog, default_catalog
 from bots.channels.webchat import build_router
 from bots.engine import Engine
-from community.database import Database
 from community.settings import Settings, get_settings
 
 HERE = Path(__file__).parent
@@ -63,7 +63,7 @@ def create_app(
     """The whole web app; pass an engine to share one (tests), or it is built from settings."""
     settings = settings or get_settings()
     catalog = catalog or default_catalog()
-    engine = engine or Engine(db=Database.from_settings(settings), settings=settings)
+    engine = engine or build_engine(settings)
     templates = Jinja2Templates(directory=HERE / "templates")
 
     app = FastAPI(title="Alytus Connect", version="0.1.0")

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bots import intents
+from bots.answering import SUGGESTION_PREFIX, AnswerFn, answer_replies, suggestion_question
 from bots.catalog import Catalog, default_catalog
 from bots.delivery import collect_for
 from bots.flows.base import Flow
@@ -73,11 +74,13 @@ class Engine:
         settings: Settings,
         catalog: Catalog | None = None,
         parser: Understanding | None = None,
+        answer: AnswerFn | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.catalog = catalog or default_catalog()
         self.parser = parser
+        self.answer = answer
         flows: list[Flow] = [OnboardingFlow(), ProfileFlow(), PrivacyFlow(), LanguageFlow()]
         self.flows = {flow.name: flow for flow in flows}
 
@@ -168,18 +171,26 @@ class Engine:
             return [Reply(text=turn.t("common.unknown_command")), self._help(turn)]
         if not turn.payload and not has_words(turn.text):
             return [Reply(text=turn.t("common.empty")), *self._current_question(turn)]
+        if turn.payload and turn.payload.startswith(SUGGESTION_PREFIX):
+            question = suggestion_question(turn, turn.payload)
+            if question is not None and self.answer is not None:
+                return answer_replies(turn, question, self.answer)
+            return [Reply(text=turn.t("common.stale_button")), self._help(turn)]
         flow = self.flows.get(turn.conversation.flow or "")
         if flow is not None:
             replies = flow.handle(turn)
             if turn.not_understood:
-                return self._interruption(turn) or replies
+                return self._interruption(turn, replies) or replies
             return replies
         if turn.payload and turn.payload.startswith("intent:"):
             return self._act(turn, turn.payload.removeprefix("intent:"), turn.slots.get("asked"))
         if not self._has_decided(turn):
             intent, confidence = top_intent(turn.understand())
             if intent in intents.QUESTIONS and confidence >= intents.ACT_ABOVE:
-                return self._act(turn, intent, turn.text)
+                join = Reply(
+                    text=turn.t("kb.join_hint"), buttons=(turn.button("menu.join", "/start"),)
+                )
+                return [*self._act(turn, intent, turn.text), join]
             return self.flows["onboarding"].start(turn)
         return self._free_text(turn)
 
@@ -203,11 +214,16 @@ class Engine:
                 return [question]
         return self._act(turn, intent, turn.text)
 
-    def _interruption(self, turn: Turn) -> list[Reply] | None:
-        """A member in the middle of a question asked for something else ('atsaukti')."""
+    def _interruption(self, turn: Turn, asked_again: list[Reply]) -> list[Reply] | None:
+        """A member in the middle of a question asked for something else ('atsaukti', or a
+        service question): do that; a question is answered and the open one asked again."""
         intent, confidence = top_intent(turn.understand())
-        if intent in INTERRUPTING and confidence >= intents.ACT_ABOVE:
+        if confidence < intents.ACT_ABOVE:
+            return None
+        if intent in INTERRUPTING:
             return self._act(turn, intent, turn.text)
+        if intent in intents.QUESTIONS and self.answer is not None:
+            return [*self._act(turn, intent, turn.text), *asked_again[1:]]
         return None
 
     def _act(self, turn: Turn, intent: str, text: str | None) -> list[Reply]:
@@ -230,7 +246,9 @@ class Engine:
         if intent in intents.NOT_YET:
             return intents.not_yet(turn, intent)
         if intent in intents.QUESTIONS:
-            return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]
+            if self.answer is None or not text:
+                return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]
+            return answer_replies(turn, text, self.answer)
         return [*intents.out_of_scope(turn, intent), self._help(turn)]
 
     def _command(self, turn: Turn, name: str, argument: str) -> list[Reply]:

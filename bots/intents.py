@@ -24,20 +24,19 @@ class Understanding(Protocol):
 
 # Intents answered by one catalogue message; the message key is "intent.reply_<name>".
 SIMPLE_REPLIES = ("greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny")
-# Intents served by parts of the product that are not built yet (rewards, feed): said plainly.
-NOT_YET = (
-    "my_points",
-    "my_passport",
-    "partner_offers",
-    "leaderboard",
+# Intents served by parts of the product that are not built yet (rewards): said plainly.
+NOT_YET = ("my_points", "my_passport", "partner_offers", "leaderboard")
+# Intents the knowledge base answers (the feed of events and jobs will join it later).
+QUESTIONS = (
+    "service_question",
+    "return_help",
+    "inform",
     "events",
     "jobs",
     "business_investment",
     "mentoring",
     "charity_volunteering",
 )
-# Intents the knowledge base answers.
-QUESTIONS = ("service_question", "return_help", "inform")
 
 
 def top_intent(parse: dict[str, Any] | None) -> tuple[str, float]:

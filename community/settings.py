@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Language = Literal["lt", "en"]
@@ -48,11 +48,54 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `alytus serve` binds to.")
     port: int = Field(default=8000, description="Port `alytus serve` listens on.")
+    nlu_dir: Path | None = Field(
+        default=None,
+        description="Where the trained NLU model is cached (keyed by the training data's "
+        "hash); default: nlu/ in ALYTUS_HOME.",
+    )
+    rasa_url: str | None = Field(
+        default=None,
+        description="A Rasa server (e.g. http://127.0.0.1:5005): NLU parses through its "
+        "/model/parse, falling back to the embedded model when it is down.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="Chroma server for the knowledge index, e.g. http://127.0.0.1:8001; "
+        "default: a persistent Chroma folder in ALYTUS_HOME.",
+    )
+    kb_min_confidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Below this confidence the bot says it does not know and offers topics.",
+    )
+    llm_provider: Literal["openai", "ollama"] | None = Field(
+        default=None,
+        description="Optional LLM that writes knowledge answers from the retrieved passages: "
+        "openai (any OpenAI-compatible endpoint) or ollama; unset: extractive answers.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the LLM endpoint, e.g. http://127.0.0.1:11434 for Ollama.",
+    )
+    llm_model: str | None = Field(default=None, description="Model name the LLM endpoint serves.")
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key for the OpenAI-compatible endpoint, if it needs one."
+    )
+    llm_timeout_seconds: float = Field(
+        default=8.0,
+        gt=0,
+        description="An LLM answer slower than this is dropped for the extractive one.",
+    )
 
     @property
     def home_dir(self) -> Path:
         """ALYTUS_HOME with ~ expanded; created on demand by the code that writes there."""
         return self.home.expanduser()
+
+    @property
+    def nlu_cache_dir(self) -> Path:
+        return (self.nlu_dir or self.home_dir / "nlu").expanduser()
 
     @property
     def resolved_database_url(self) -> str:

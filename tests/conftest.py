@@ -107,6 +107,20 @@ def module_database_url(
     return fresh_database(tmp_path_factory.mktemp("live"))
 
 
+@pytest.fixture(scope="session")
+def nlu_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One NLU model cache for the session; subprocesses get it as ALYTUS_NLU_DIR."""
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(scope="session")
+def nlu_parser(nlu_cache_dir: Path):  # type: ignore[no-untyped-def]
+    """The real NLU model, trained once per test session (about 30 s)."""
+    from nlu.parser import load_parser
+
+    return load_parser(cache_dir=nlu_cache_dir)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home", public_url="https://connect.alytus.test")

@@ -6,14 +6,10 @@ import json
 
 from bots.flows import choices
 from bots.flows.questions import pressed, understood_choice
+from bots.member_data import erase_everything, export_everything
 from bots.messages import Attachment, Reply
 from bots.turn import Turn
-from community.members import (
-    current_consents,
-    erase_member,
-    export_member,
-    record_consent,
-)
+from community.members import current_consents, record_consent
 from community.profile import ConsentPurpose
 
 OPTIONAL = (ConsentPurpose.NEWS, ConsentPurpose.PERSONALISATION, ConsentPurpose.ONCHAIN_REWARDS)
@@ -82,7 +78,7 @@ class PrivacyFlow:
 
     def export(self, turn: Turn) -> list[Reply]:
         """Everything we hold about the member, as a JSON file."""
-        data = export_member(session=turn.session, member=turn.member)
+        data = export_everything(session=turn.session, member=turn.member)
         turn.finish()
         return [
             Reply(
@@ -117,7 +113,7 @@ class PrivacyFlow:
             answer = choices.match_one("yes_no", turn.text) or understood_choice(turn, "yes_no")
         if answer == "yes":
             language = turn.language
-            erase_member(
+            erase_everything(
                 session=turn.session,
                 member=turn.member,
                 notice_version=turn.settings.privacy_notice_version,

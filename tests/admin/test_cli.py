@@ -12,11 +12,12 @@ import pytest
 
 
 @pytest.fixture
-def alytus(tmp_path: Path, live_database_url: str):
+def alytus(tmp_path: Path, live_database_url: str, nlu_parser: object, nlu_cache_dir: Path):
     env = {
         **os.environ,
         "ALYTUS_HOME": str(tmp_path / "home"),
         "ALYTUS_DATABASE_URL": live_database_url,
+        "ALYTUS_NLU_DIR": str(nlu_cache_dir),  # trained once (nlu_parser), shared
     }
 
     def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

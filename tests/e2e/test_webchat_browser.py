@@ -117,6 +117,8 @@ def server(
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALYTUS_")}
     env.update(ALYTUS_HOME=str(home), ALYTUS_PUBLIC_URL=url)
+    request.getfixturevalue("nlu_parser")  # train the NLU model once for the whole session
+    env["ALYTUS_NLU_DIR"] = str(request.getfixturevalue("nlu_cache_dir"))
     database_url = _database_url(request)
     if database_url:
         env["ALYTUS_DATABASE_URL"] = database_url

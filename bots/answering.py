@@ -1,0 +1,89 @@
+"""Service questions answered from the knowledge base, rendered for the member.
+
+The knowledge room finds the answer and its sources; this module words it from the message
+catalogues (source, updated date, other language, "don't know") and files questions it
+cannot answer in the staff inbox.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlmodel import Session
+
+from bots.messages import Button, Link, Reply
+from bots.turn import Turn
+from community.settings import Settings
+from knowledge.answers import Answer, Source
+from knowledge.inbox import record_unanswered
+
+SUGGESTION_PREFIX = "kb:"  # payload of a "closest topic" button: kb:<article id>
+MAX_LABEL = 60
+
+
+class AnswerFn(Protocol):
+    def __call__(
+        self, *, session: Session, settings: Settings, question: str, language: str
+    ) -> Answer: ...
+
+
+def _source_line(turn: Turn, source: Source) -> str:
+    if source.updated:
+        return turn.t("kb.source_updated", title=source.title, updated=source.updated.isoformat())
+    return turn.t("kb.source", title=source.title)
+
+
+def render_answer(turn: Turn, answer: Answer) -> Reply:
+    """The answer text, where it comes from and when that was updated, with links."""
+    parts = []
+    if answer.other_language:
+        parts.append(turn.t("kb.other_language"))
+    parts.append(answer.text)
+    parts.extend(_source_line(turn, source) for source in answer.sources[:2])
+    links = tuple(
+        Link(label=source.title, url=source.url) for source in answer.sources[:2] if source.url
+    )
+    return Reply(text="\n\n".join(parts), links=links)
+
+
+def render_dont_know(turn: Turn, answer: Answer) -> Reply:
+    """Said plainly, with the closest topics and a way to reach people."""
+    buttons = [
+        Button(label=_short(source.title), payload=f"{SUGGESTION_PREFIX}{source.id}")
+        for source in answer.suggestions[:3]
+    ]
+    buttons.append(turn.button("intent.label_talk_to_human", "intent:talk_to_human"))
+    key = "kb.dont_know_topics" if answer.suggestions else "kb.dont_know"
+    return Reply(text=turn.t(key), buttons=tuple(buttons))
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= MAX_LABEL else title[: MAX_LABEL - 1].rstrip() + "…"
+
+
+def answer_replies(turn: Turn, question: str, answer_fn: AnswerFn) -> list[Reply]:
+    """Answer a member's question, or say we don't know and file it for staff."""
+    answer = answer_fn(
+        session=turn.session, settings=turn.settings, question=question, language=turn.language
+    )
+    if answer.answered:
+        return [render_answer(turn, answer)]
+    record_unanswered(
+        session=turn.session,
+        question=question,
+        language=turn.language,
+        member_id=turn.member_id,
+        platform=turn.incoming.platform,
+        confidence=answer.confidence,
+    )
+    return [render_dont_know(turn, answer)]
+
+
+def suggestion_question(turn: Turn, payload: str) -> str | None:
+    """The question a 'closest topic' button stands for: that article's title."""
+    from knowledge.articles import ArticleNotFound, get_article
+
+    try:
+        return get_article(session=turn.session, article_id=payload[len(SUGGESTION_PREFIX) :]).title
+    except ArticleNotFound:
+        return None

@@ -1,0 +1,41 @@
+"""A member's data across every room, for GDPR export and erasure.
+
+community holds the profile; other rooms hold what the member did (questions asked...).
+Only a room above them all can gather it, so the chat and the CLI both come here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from community.members import erase_member, export_member
+from community.models import Member, as_utc
+from knowledge.inbox import forget_member_questions
+from knowledge.models import UnansweredQuestion
+
+
+def export_everything(*, session: Session, member: Member) -> dict[str, Any]:
+    """Everything we hold about a member, JSON-ready."""
+    data = export_member(session=session, member=member)
+    questions = session.exec(
+        select(UnansweredQuestion)
+        .where(UnansweredQuestion.member_id == member.id)
+        .order_by(col(UnansweredQuestion.asked_at))
+    )
+    data["questions_for_staff"] = [
+        {"question": q.question, "asked_at": as_utc(q.asked_at).isoformat(), "status": q.status}
+        for q in questions
+    ]
+    return data
+
+
+def erase_everything(*, session: Session, member: Member, notice_version: str) -> list[str]:
+    """Erase a member in every room; returns what was removed."""
+    assert member.id is not None
+    member_id = member.id
+    removed = erase_member(session=session, member=member, notice_version=notice_version)
+    if forget_member_questions(session=session, member_id=member_id):
+        removed.append("questions_for_staff")
+    return removed

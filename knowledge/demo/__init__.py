@@ -1,0 +1,27 @@
+"""The demo knowledge base: the shared test articles about Alytus services (`articles/`) and
+the labelled development questions (`dev-questions.jsonl`) that `alytus kb eval` reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from community.database import Database
+from community.settings import Settings
+
+DEMO_DIR = Path(__file__).parent
+ARTICLES_DIR = DEMO_DIR / "articles"
+DEV_QUESTIONS = DEMO_DIR / "dev-questions.jsonl"
+
+
+def load_demo_articles(db: Database, settings: Settings) -> list[str]:
+    """Import the demo articles and index them; report lines for `alytus init --demo`."""
+    from knowledge.importer import import_paths
+    from knowledge.index import get_index
+
+    report = import_paths(db=db, paths=[ARTICLES_DIR], author="demo")
+    lines = [str(line) for line in report.failed]
+    with db.session() as session:
+        sync = get_index(settings).sync(session)
+    indexed = f", {sync.chunks} chunks indexed" if sync else ""
+    lines.append(f"knowledge base: {report.summary()}{indexed}")
+    return lines

@@ -1,0 +1,168 @@
+"""Lexical normalisation for Lithuanian and English: fold diacritics, drop stop words, and cut
+case endings with a light stemmer, so "darželį", "darzeli" and "darželiuose" meet.
+
+Members often type Lithuanian without diacritics and with colloquial endings ("uzregistruot
+vaika i darzeli"); folding and stemming both sides lets BM25 match them to article text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+_FOLD = str.maketrans(
+    {
+        "ą": "a",
+        "č": "c",
+        "ę": "e",
+        "ė": "e",
+        "į": "i",
+        "š": "s",
+        "ų": "u",
+        "ū": "u",
+        "ž": "z",
+        "„": '"',
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "—": "-",
+    }
+)
+_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+", re.UNICODE)
+
+# Endings longest first; a stem keeps at least MIN_STEM characters. Folded forms only:
+# nouns and adjectives in the seven cases, singular and plural; verbs (infinitive, present,
+# past, future, imperative, reflexive); colloquial forms ("uzregistruot", "alytuj").
+_LT_ENDINGS = tuple(
+    sorted(
+        set(
+            """
+            iuose iuosna iesiems iosioms aisiais osiomis uosius ajame ojoje ajai ojo ajam
+            uoju osios ieji uosi iems ioms iais iomis imis ems oms ams ose uose ais ies ius
+            iai iui iumi ioje yje oje eje uje iu io ia ai as is ys us os es ei ui mis ami
+            emis ame yse ese aus uj oj ej yj a e i o u y tis ti t siu si sime site s au ate
+            ome ote ime ite kite kime sis osi asi esi isi damas dama ant int
+            """.split()
+        ),
+        key=len,
+        reverse=True,
+    )
+)
+MIN_STEM = 4
+
+_LT_STOP = frozenset(
+    """
+    a ar as bei bet buvo bus but da del dar daug gal galima i iki ir is ja jai jam jas jei
+    jie jis jo ju juos ka kad kai kaip kam kas kiek kur kuri kurie kurio kuris kuo mane man
+    mano mes mums mus na ne nei nors nuo o pagal per po prie reik reikia sau save savo su
+    ta tai tas ten tie tik to tu tuo uz va yra yr jau kokia koks kokie kokios kokiu kada
+    nes gali ka labai tiesa kodel kuria kurias kuriuos koki kokiu sito sis si sita sie sios
+    """.split()
+)
+_EN_STOP = frozenset(
+    """
+    a about an and any are as at be been but by can could did do does doing for from get
+    had has have how i if in into is it its me my of on or our should so some than that
+    the their them then there these they this to was we were what when where which who
+    whom why will with would you your yours i'm it's can't what's where's do does much
+    many there's also just still please tell know
+    """.split()
+)
+STOP_WORDS = _LT_STOP | _EN_STOP
+_LT_ONLY = _LT_STOP - _EN_STOP
+_EN_ONLY = _EN_STOP - _LT_STOP
+
+
+def fold(text: str) -> str:
+    """Lower-case and fold Lithuanian (and any other) diacritics to ASCII letters."""
+    text = text.lower().translate(_FOLD)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Folded words and numbers, in order ("8 315 56 660" stays four numbers)."""
+    return _WORD.findall(fold(text))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, language: str) -> str:
+    """A light stemmer: cut one ending, keep at least MIN_STEM characters; numbers stay."""
+    if word.isdigit() or len(word) <= MIN_STEM:
+        return word
+    if language == "en":
+        return _stem_english(word)
+    for ending in _LT_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            return word[: -len(ending)]
+    return word
+
+
+def _stem_english(word: str) -> str:
+    if word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for ending in ("ing", "ed", "ly"):
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            word = word[: -len(ending)]
+            break
+    if word.endswith("y") and len(word) > MIN_STEM:
+        word = word[:-1] + "i"
+    elif word.endswith("e") and len(word) > MIN_STEM:
+        word = word[:-1]
+    return word
+
+
+def terms(text: str, language: str) -> list[str]:
+    """Index terms of an article text in its own language (stop words dropped)."""
+    return [stem(word, language) for word in words(text) if word not in STOP_WORDS]
+
+
+def query_terms(text: str) -> list[str]:
+    """Terms of a question in both languages' stems, and the glossary's words in the other
+    language: a member may ask in either, and an article may exist in only one."""
+    seen: dict[str, None] = {}
+    glossary = _glossary()
+    for word in words(text):
+        if word in STOP_WORDS:
+            continue
+        for language in ("lt", "en"):
+            term = stem(word, language)
+            seen.setdefault(term, None)
+            for translation in glossary.get(term, ()):
+                seen.setdefault(translation, None)
+    return list(seen)
+
+
+@lru_cache(maxsize=1)
+def _glossary() -> dict[str, tuple[str, ...]]:
+    """Stem -> stems of the same idea in both languages (knowledge/glossary.yml): words on
+    one side of a line are synonyms too ("šiukšlės" finds "atliekos")."""
+    import yaml
+
+    pairs = yaml.safe_load((Path(__file__).with_name("glossary.yml")).read_text("utf-8"))
+    glossary: dict[str, set[str]] = {}
+    for english, lithuanian in pairs:
+        en = {stem(word, "en") for word in words(english)}
+        lt = {stem(word, "lt") for word in words(lithuanian)}
+        for term in en | lt:
+            glossary.setdefault(term, set()).update((en | lt) - {term})
+    return {term: tuple(sorted(other)) for term, other in glossary.items()}
+
+
+def detect_language(text: str) -> str | None:
+    """'lt' or 'en' when the text clearly is one of them, else None (for the import report)."""
+    sample = words(text[:20_000])
+    if len(sample) < 3:
+        return None
+    lithuanian_letters = sum(text.count(ch) for ch in "ąčęėįšųūžĄČĘĖĮŠŲŪŽ")
+    lt = sum(word in _LT_ONLY for word in sample) + 2 * lithuanian_letters
+    en = sum(word in _EN_ONLY for word in sample)
+    if lt >= 2 and lt > 1.5 * en:
+        return "lt"
+    if en >= 2 and en > 1.5 * lt:
+        return "en"
+    return None

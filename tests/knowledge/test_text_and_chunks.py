@@ -1,0 +1,38 @@
+"""Lexical normalisation and chunking: what makes colloquial Lithuanian meet article text."""
+
+from __future__ import annotations
+
+from knowledge.chunking import chunk_article
+from knowledge.text import detect_language, query_terms, stem, terms
+
+
+def test_case_endings_and_missing_diacritics_meet_the_same_stem():
+    forms = ["darželį", "darzeli", "darželiuose", "darželis", "darželio", "darzely"]
+    assert {term for form in forms for term in terms(form, "lt")} == {"darzel"}
+    assert set(terms("Alytuje Alytaus", "lt")) <= set(query_terms("alytuj"))
+    assert stem("14", "lt") == "14"
+
+
+def test_a_question_is_stemmed_for_either_language():
+    question = set(query_terms("kindergartens and darželiai"))
+    assert set(terms("kindergarten", "en")) <= question
+    assert set(terms("darželis", "lt")) <= question
+
+
+def test_language_is_told_apart_or_left_unknown():
+    assert detect_language("Kaip gauti vietą Alytaus lopšelyje-darželyje ir kur kreiptis") == "lt"
+    assert detect_language("How do I apply for a place in a kindergarten in Alytus?") == "en"
+    assert detect_language("Lorem ipsum dolor sit amet") is None
+
+
+def test_chunks_keep_to_their_section_and_lists_stay_with_their_lead():
+    body = (
+        "# Title\n\nIntro paragraph about the service in the city of Alytus.\n\n"
+        "## Fees\n\n**Prices:**\n\n- children under 3: 3.10 EUR\n- children 3-6: 3.40 EUR\n\n"
+        "## Contacts\n\nCall +370 315 55 111 on working days.\n"
+    )
+    chunks = chunk_article("x", "Title", body)
+    by_heading = {chunk.heading: chunk.text for chunk in chunks}
+    assert "3.40 EUR" in by_heading["Fees"] and "Prices:" in by_heading["Fees"]
+    assert "+370" in by_heading["Contacts"] and "EUR" not in by_heading["Contacts"]
+    assert all("**" not in chunk.text for chunk in chunks)
