@@ -152,6 +152,23 @@ def members_erase(user: UserOpt, platform: PlatformOpt = "terminal") -> None:
     typer.echo(f"member {member_id} erased; removed: {', '.join(removed) or 'nothing was held'}")
 
 
+@app.command("rasa-actions")
+def rasa_actions(
+    port: Annotated[int, typer.Option(help="Port of the action server.")] = 5055,
+) -> None:
+    """Serve the engine's capabilities as Rasa custom actions (rasa-sdk action server)."""
+    try:
+        from rasa_sdk.endpoint import create_app
+    except ImportError:
+        typer.echo("error: rasa-sdk is not installed: pip install 'alytus-connect[rasa]'", err=True)
+        raise typer.Exit(1) from None
+    from bots.channels.rasa_actions import build_executor
+
+    executor = build_executor(build_engine(get_settings(), _ready_database()))
+    # One process: the engine (database pool, models) cannot be pickled into Sanic workers.
+    create_app(executor).run(host="127.0.0.1", port=port, single_process=True, access_log=False)
+
+
 # Rooms that bring their own commands are mounted here, on top.
 app.add_typer(build_cli(lambda: get_settings().nlu_cache_dir), name="nlu")
 app.add_typer(kb_app, name="kb")

@@ -183,7 +183,8 @@ class Engine:
                 return self._interruption(turn, replies) or replies
             return replies
         if turn.payload and turn.payload.startswith("intent:"):
-            return self._act(turn, turn.payload.removeprefix("intent:"), turn.slots.get("asked"))
+            asked = turn.slots.get("asked") or turn.text or None
+            return self._act(turn, turn.payload.removeprefix("intent:"), asked)
         if not self._has_decided(turn):
             intent, confidence = top_intent(turn.understand())
             if intent in intents.QUESTIONS and confidence >= intents.ACT_ABOVE:
