@@ -7,8 +7,8 @@ asked about coming back.
 
 from __future__ import annotations
 
-from bots.flows.base import Answered, Pending
-from bots.flows.questions import QUESTIONS, ask_again
+from bots.flows.base import Answered
+from bots.flows.questions import QUESTIONS, take_answer
 from bots.messages import Link, Reply
 from bots.referrals import referral_link
 from bots.turn import Turn
@@ -44,14 +44,9 @@ class OnboardingFlow:
 
     def handle(self, turn: Turn) -> list[Reply]:
         step = turn.conversation.step or STEPS[0]
-        question = QUESTIONS[step]
-        outcome = question.answer(turn)
-        if outcome is None:
-            return ask_again(turn, step)
-        if isinstance(outcome, Pending):
-            return outcome.replies
-        assert isinstance(outcome, Answered)
-        question.store(turn, outcome.value)
+        outcome = take_answer(turn, step)
+        if not isinstance(outcome, Answered):
+            return outcome
         if step == "consent":
             if outcome.value == "no":
                 turn.finish()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bots.flows import choices
-from bots.flows.base import Answered, Pending
-from bots.flows.questions import QUESTIONS, ask_again, country_name, pressed
+from bots.flows.base import Answered
+from bots.flows.questions import QUESTIONS, country_name, pressed, take_answer
 from bots.messages import Reply
 from bots.turn import Turn
 from community.members import has_consent
@@ -64,14 +64,9 @@ class ProfileFlow:
         step = turn.conversation.step or "menu"
         if step == "menu":
             return self._choose(turn)
-        question = QUESTIONS[step]
-        outcome = question.answer(turn)
-        if outcome is None:
-            return ask_again(turn, step)
-        if isinstance(outcome, Pending):
-            return outcome.replies
-        assert isinstance(outcome, Answered)
-        question.store(turn, outcome.value)
+        outcome = take_answer(turn, step)
+        if not isinstance(outcome, Answered):
+            return outcome
         turn.finish()
         return [Reply(text=turn.t("profile.saved")), self._menu(turn)]
 

@@ -283,3 +283,16 @@ def ask_again(turn: Turn, key: str, reason: str = "common.not_understood") -> li
     elif key == "place" and reason == "common.not_understood":
         reason = "onboarding.place_not_understood"
     return [Reply(text=turn.t(reason)), QUESTIONS[key].ask(turn)]
+
+
+def take_answer(turn: Turn, key: str) -> Answered | list[Reply]:
+    """Put the member's message to question `key`: the stored answer, or what to say now
+    (the question again when not understood, the picker while choosing several)."""
+    question = QUESTIONS[key]
+    outcome = question.answer(turn)
+    if outcome is None:
+        return ask_again(turn, key)
+    if isinstance(outcome, Pending):
+        return outcome.replies
+    question.store(turn, outcome.value)
+    return outcome
