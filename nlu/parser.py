@@ -52,7 +52,7 @@ class Parser:
     def warm_up(self) -> None:
         """Load lingua and the embedding engine before the first member writes."""
         self.languages.warm_up()
-        self.parse("labas")
+        self.embedder.embed_one("labas")
 
     def parse(self, text: str, *, language_hint: str | None = None) -> ParseResult:
         text = text[:MAX_TEXT_CHARS]
@@ -61,7 +61,8 @@ class Parser:
             try:
                 return _from_rasa(self.rasa.parse(text), text, language, self.model.entities)
             except RasaUnavailable as error:
-                log.warning("Rasa server unavailable, using the embedded model: %s", error)
+                level = logging.WARNING if error.just_failed else logging.DEBUG
+                log.log(level, "Rasa server unavailable, using the embedded model: %s", error)
         return self._parse_embedded(text, language)
 
     def _parse_embedded(self, text: str, language: str) -> ParseResult:

@@ -17,6 +17,10 @@ RETRY_AFTER_SECONDS = 30.0
 class RasaUnavailable(RuntimeError):
     """The Rasa server did not answer, or answered with an error."""
 
+    def __init__(self, message: str, *, just_failed: bool = True) -> None:
+        super().__init__(message)
+        self.just_failed = just_failed  # False while waiting to retry: not worth a warning each
+
 
 class RasaClient:
     """A thread-safe client; after a failure it waits a while before trying the server again,
@@ -43,7 +47,9 @@ class RasaClient:
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         with self._lock:
             if time.monotonic() < self._down_until:
-                raise RasaUnavailable(f"Rasa at {self.base_url} was down a moment ago")
+                raise RasaUnavailable(
+                    f"Rasa at {self.base_url} was down a moment ago", just_failed=False
+                )
         try:
             response = self._http.request(method, path, **kwargs)
             response.raise_for_status()

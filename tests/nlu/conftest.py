@@ -1,4 +1,5 @@
-"""One trained parser for the whole session: training is the slow part (about 20 s)."""
+"""One trained parser for the whole session (training is the slow part): the suite-wide
+model in tests/conftest.py, so the NLU tests and the conversation tests share it."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from nlu.parser import Parser, load_parser
+from nlu.parser import Parser
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("nlu-model")
+def model_dir(nlu_cache_dir: Path) -> Path:
+    return nlu_cache_dir
 
 
 @pytest.fixture(scope="session")
-def parser(model_dir: Path) -> Parser:
-    return load_parser(cache_dir=model_dir)
+def parser(nlu_parser: Parser) -> Parser:
+    return nlu_parser
