@@ -125,7 +125,7 @@ def server(
     cli = _alytus_cli()
 
     init = subprocess.run(
-        [cli, "init"], env=env, cwd=home, capture_output=True, text=True, timeout=300
+        [cli, "init", "--demo"], env=env, cwd=home, capture_output=True, text=True, timeout=300
     )
     assert init.returncode == 0, f"alytus init failed:\n{init.stdout}\n{init.stderr}"
 
@@ -399,5 +399,64 @@ def test_a_member_downloads_their_data_as_a_file(server: LiveServer, browser: Br
     exported = json.loads(Path(download.value.path()).read_text())
     assert "resident" in json.dumps(exported)
     assert download.value.suggested_filename.endswith(".json")
+    assert chat.page_errors == []
+    context.close()
+
+
+DOG_PARK_ARTICLE = """---
+id: lt-sunu-aiksteles
+title: "Šunų dresiravimo aikštelės Alytuje"
+language: lt
+category: leisure
+source_urls:
+  - https://alytus.lt/sunu-aiksteles
+updated: 2026-11-20
+---
+
+# Šunų dresiravimo aikštelės Alytuje
+
+Alytuje šunų dresiravimo aikštelė yra Vidzgirio miške prie Jotvingių gatvės. Aikštelė
+nemokama ir atvira kasdien nuo 7 iki 22 valandos.
+"""
+
+
+def test_staff_publish_an_answer_and_the_open_chat_shows_it(
+    server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    """A resident's question the bot cannot answer goes to staff; when they publish an article
+    that answers it (`alytus kb import --draft`, then `alytus kb publish`), the chat that is
+    still open shows the answer without the resident typing anything (the page polls)."""
+    context = browser.new_context(viewport=PHONE, locale="lt-LT")
+    chat = Chat(context)
+    chat.open(server.url)
+    chat.press("lang:lt")
+    chat.say("sutinku")
+    chat.press("relation:resident")
+    chat.say("sportas")
+    question = "ar alytuje yra sunu dresiravimo aikstele?"
+    chat.say(question)
+    assert "nespėlioju" in chat.bot_texts()[-1]
+
+    article = tmp_path / "lt-sunu-aiksteles.md"
+    article.write_text(DOG_PARK_ARTICLE, encoding="utf-8")
+    for command in (
+        ["kb", "import", "--draft", str(article)],
+        ["kb", "publish", "lt-sunu-aiksteles"],
+    ):
+        done = subprocess.run(
+            [server.cli, *command],
+            env=server.env,
+            cwd=server.home,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert "members told their question is answered: 1" in done.stdout
+
+    chat.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    expect(chat.last_bot_message()).to_contain_text(f"Neseniai klausėte: „{question}“")
+    expect(chat.last_bot_message()).to_contain_text("https://alytus.lt/sunu-aiksteles")
+    chat.screenshot("webchat-answer-found-phone.png")
     assert chat.page_errors == []
     context.close()
