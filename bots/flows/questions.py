@@ -168,9 +168,14 @@ class PlaceQuestion:
     payload_prefix = "place"
 
     def ask(self, turn: Turn) -> Reply:
-        return Reply(text=turn.t("onboarding.ask_place"))
+        return Reply(
+            text=turn.t("onboarding.ask_place"), buttons=(turn.button("place.skip", "place:skip"),)
+        )
 
     def answer(self, turn: Turn) -> Outcome:
+        """A country (and city) typed freely, or 'rather not say': where one lives is optional."""
+        if pressed(turn, self.payload_prefix) == "skip" or typed_choice(turn, "place") == "skip":
+            return Answered({"country": None, "city": None})
         if turn.payload or not turn.text:
             return None
         place = parse_place(turn.text)

@@ -99,3 +99,14 @@ def test_cancel_leaves_the_flow_and_start_resumes_onboarding(at_relation_questio
     assert "Atšaukta" in at_relation_question.text()
     at_relation_question.say("/start")
     assert "lang:lt" in at_relation_question.payloads()
+
+
+def test_where_one_lives_can_be_left_out(bot: BotTester, db: Database):
+    for step in ("/start", "lt", "sutinku", "gyvenu uzsienyje"):
+        bot.say(step)
+    bot.say("nenoriu sakyti")
+    assert "Kas jums įdomu?" in bot.text()
+    for step in ("darbas", "gal"):
+        bot.say(step)
+    member = show(db, "emigrant-1")
+    assert (member["country"], member["city"], member["relation"]) == (None, None, "emigrant")
