@@ -7,6 +7,7 @@ go through the option aliases in choices.yml, and the place through nlu.places.
 from __future__ import annotations
 
 import gettext
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -140,27 +141,44 @@ class ConsentQuestion:
             )
 
 
-class RelationQuestion:
-    key = "relation"
-    payload_prefix = "relation"
+class OptionQuestion:
+    """One answer from a fixed set of options (an enum): buttons "<key>:<value>" labelled by
+    the catalogue's "<key>.<value>", or typed words from choices.yml."""
+
+    def __init__(self, key: str, options: type[StrEnum], prompt: str, field: str) -> None:
+        self.key = self.payload_prefix = key
+        self.options = options
+        self.prompt = prompt
+        self.field = field  # the Member attribute the answer is stored in
 
     def ask(self, turn: Turn) -> Reply:
         return Reply(
-            text=turn.t("onboarding.ask_relation"),
+            text=turn.t(self.prompt),
             buttons=tuple(
-                turn.button(f"relation.{relation.value}", f"relation:{relation.value}")
-                for relation in Relation
+                turn.button(f"{self.key}.{option.value}", f"{self.key}:{option.value}")
+                for option in self.options
             ),
         )
 
     def answer(self, turn: Turn) -> Outcome:
-        return choice_outcome(turn, self.payload_prefix, "relation", {r.value for r in Relation})
+        allowed = {option.value for option in self.options}
+        return choice_outcome(turn, self.payload_prefix, self.key, allowed)
 
     def store(self, turn: Turn, value: Any) -> None:
-        turn.member.relation = value
+        setattr(turn.member, self.field, value)
+        turn.session.add(turn.member)
+
+
+class RelationQuestion(OptionQuestion):
+    """Residents and returnees live in Alytus: their place is known without asking."""
+
+    def __init__(self) -> None:
+        super().__init__("relation", Relation, "onboarding.ask_relation", "relation")
+
+    def store(self, turn: Turn, value: Any) -> None:
         if value in (Relation.RESIDENT, Relation.RETURNED):
             turn.member.country, turn.member.city = "LT", "Alytus"
-        turn.session.add(turn.member)
+        super().store(turn, value)
 
 
 class PlaceQuestion:
@@ -245,26 +263,9 @@ class InterestsQuestion:
         turn.session.add(turn.member)
 
 
-class ReturnQuestion:
-    key = "return"
-    payload_prefix = "return"
-
-    def ask(self, turn: Turn) -> Reply:
-        return Reply(
-            text=turn.t("onboarding.ask_return"),
-            buttons=tuple(
-                turn.button(f"return.{intention.value}", f"return:{intention.value}")
-                for intention in ReturnIntention
-            ),
-        )
-
-    def answer(self, turn: Turn) -> Outcome:
-        allowed = {r.value for r in ReturnIntention}
-        return choice_outcome(turn, self.payload_prefix, "return", allowed)
-
-    def store(self, turn: Turn, value: Any) -> None:
-        turn.member.return_intention = value
-        turn.session.add(turn.member)
+class ReturnQuestion(OptionQuestion):
+    def __init__(self) -> None:
+        super().__init__("return", ReturnIntention, "onboarding.ask_return", "return_intention")
 
 
 QUESTIONS = {
