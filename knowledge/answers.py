@@ -11,21 +11,38 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from sqlmodel import Session
 
 from community.settings import Settings
-from knowledge.chunking import Chunk, split_units
-from knowledge.index import IndexedArticle, KnowledgeIndex, get_index
+from knowledge.chunking import LIST_ITEM, SENTENCE_END, Chunk
+from knowledge.index import IndexedArticle, KnowledgeIndex, get_index, indexed_text
 from knowledge.retrieval import ArticleHit, search
-from knowledge.text import STOP_WORDS, query_terms, stem, terms, words
+from knowledge.text import STOP_WORDS, is_asking_word, question_concepts, stem, terms, words
 
 MAX_QUESTION_CHARS = 500
 ANSWER_CHARS = 700
 SOURCE_SCORE_SHARE = 0.7
 OTHER_LANGUAGE_SHARE = 0.85
+# Passage selection (`extract`): units of the article's best chunks, scored by the question's
+# words they hold, plus the chunk's own rank as a prior; a few of the best are quoted.
+UNIT_CHUNKS = 4
+PRIOR_WEIGHT = 1.0
+KEEP_UNITS = 5
+KEEP_SHARE = 0.45
+LEAD_WORDS = 4
+PREFIX_CHARS = 7
+PREFIX_MATCH = 1.0
+# An article must hold this share of the question's topic words (weighted by rarity) to be
+# answered from (and, for a question with asking words, ranked by score times that share).
+MIN_TOPIC_COVERAGE = 0.3
+OFF_TOPIC_CONFIDENCE = 0.2
+ABBREVIATION_CHARS = 3
+_ABBREVIATIONS = frozenset({"tel", "mob", "pvz", "str", "kab", "etc", "approx"})
 
 # Confidence = logistic of the best passage's dense similarity and its BM25 score, fitted on
 # the development questions (knowledge/demo/dev-questions.jsonl); `alytus kb eval` re-checks.
@@ -120,6 +137,39 @@ def other_places(question: str) -> set[str]:
     return found
 
 
+def topic_concepts(question: str) -> list[frozenset[str]]:
+    """The question's words that say what it is about (asking words such as "kainuoja" and
+    "cost" left out), each with its forms in both languages."""
+    topic = [word for word in words(question) if not is_asking_word(word)]
+    return question_concepts(" ".join(topic))
+
+
+@lru_cache(maxsize=4096)
+def _article_terms(article: IndexedArticle, chunks: tuple[Chunk, ...]) -> frozenset[str]:
+    return frozenset(
+        term for chunk in chunks for term in terms(indexed_text(article, chunk), article.language)
+    )
+
+
+def topic_coverage(index: KnowledgeIndex, hit: ArticleHit, concepts: list[frozenset[str]]) -> float:
+    """Share of the question's topic that the hit's article holds: its words known to the
+    knowledge base, weighted by how rare they are. 1.0 for a question with no topic words
+    ("how much does it cost"); 0.0 when none of its topic words is in any article."""
+    if not concepts:
+        return 1.0
+    state = index.state
+    held = _article_terms(hit.article, tuple(state.by_article[hit.article.id]))
+    total = covered = 0.0
+    for concept in concepts:
+        known = [form for form in concept if form in state.lexical.vocabulary]
+        if not known:
+            continue  # no article can hold it: a typo, or a topic the articles lack
+        weight = max(state.lexical.term_idf(form) for form in known)
+        total += weight
+        covered += weight if concept & held else 0.0
+    return covered / total if total else 0.0
+
+
 def _choose(hits: list[ArticleHit], language: str) -> tuple[ArticleHit, bool]:
     """The best hit, preferring the member's language when its article is nearly as good."""
     best = hits[0]
@@ -131,49 +181,147 @@ def _choose(hits: list[ArticleHit], language: str) -> tuple[ArticleHit, bool]:
     return best, True
 
 
-def _unit_score(unit: str, question_terms: set[str], language: str) -> float:
-    unit_terms = set(terms(unit, language))
-    return float(len(unit_terms & question_terms))
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence or list item an answer may quote, with what it belongs to."""
+
+    text: str
+    chunk: Chunk
+    position: int  # in the article, for putting the chosen units back in order
+    paragraph: int  # units of one paragraph that follow each other are quoted as one line
+    lead: str  # the line a list item belongs to ("Kontaktai:"), else ""
+    terms: frozenset[str]
 
 
-def extract(hit: ArticleHit, question: str) -> tuple[str, list[str]]:
-    """The passage that answers: the best chunk (and the next, if close and short), trimmed
-    to the sentences that match the question, in the article's order."""
-    language = hit.article.language
-    question_terms = set(query_terms(question))
-    best_chunk, best_score = hit.chunks[0]
-    chosen: list[Chunk] = [best_chunk]
-    for chunk, score in hit.chunks[1:2]:
-        if score >= 0.6 * best_score and len(chunk.text) + len(best_chunk.text) <= ANSWER_CHARS:
-            chosen.append(chunk)
-    chosen.sort(key=lambda chunk: chunk.index)
-    passages = [chunk.text for chunk in chosen]
-    text = "\n\n".join(passages)
-    if len(text) <= ANSWER_CHARS:
-        return text, passages
-    units = split_units(best_chunk.text)
-    ranked = sorted(
-        range(len(units)),
-        key=lambda i: (_unit_score(units[i], question_terms, language), -i),
-        reverse=True,
-    )
-    keep = {0} if len(units[0]) < 80 else set()  # the lead line that says what follows
-    length = sum(len(units[i]) for i in keep)
-    for i in ranked:
-        if i in keep:
+def _units(chunks: list[Chunk], language: str) -> list[_Unit]:
+    """Sentences and list items of the chunks. A short lead sentence ("Terminai.", a bold
+    label in the article) stays with the sentence after it; a list item knows its lead."""
+    units: list[_Unit] = []
+    for chunk in chunks:
+        lead = ""
+        for number, line in enumerate(chunk.text.splitlines()):
+            line = line.strip()
+            if not line:
+                continue
+            if LIST_ITEM.match(line):
+                parts = [line]
+            else:
+                lead = line if line.endswith(":") else ""
+                parts = sentences(line)
+                if len(parts) > 1 and len(parts[0].split()) <= LEAD_WORDS:
+                    parts[:2] = [f"{parts[0]} {parts[1]}"]
+            for part in parts:
+                own_lead = lead if LIST_ITEM.match(line) else ""
+                context = f"{chunk.heading} {own_lead} {part}"
+                units.append(
+                    _Unit(
+                        part,
+                        chunk,
+                        len(units) + 1000 * chunk.index,
+                        number + 1000 * chunk.index,
+                        own_lead,
+                        frozenset(terms(context, language)),
+                    )
+                )
+    return units
+
+
+def sentences(paragraph: str) -> list[str]:
+    """The sentences of a paragraph, not cut after an abbreviation or initial ("S. Dariaus
+    ir S. Girėno g. 1", "tel. 1883"): a sentence ends after a word of four letters or more."""
+    parts: list[str] = []
+    for part in SENTENCE_END.split(paragraph):
+        part = part.strip()
+        if not part:
             continue
-        if keep and length + len(units[i]) > ANSWER_CHARS:
-            continue
-        keep.add(i)
-        length += len(units[i]) + 1
-    lines: list[str] = []
-    for i in sorted(keep):
-        unit = units[i]
-        if lines and not unit.startswith(("-", "*", "+")) and not lines[-1].startswith("-"):
-            lines[-1] = f"{lines[-1]} {unit}"
+        last = parts[-1].split()[-1].rstrip(".!?") if parts else ""
+        if parts and (len(last) <= ABBREVIATION_CHARS or last.lower() in _ABBREVIATIONS):
+            parts[-1] = f"{parts[-1]} {part}"
         else:
-            lines.append(unit)
-    return "\n".join(lines), [best_chunk.text]
+            parts.append(part)
+    return parts
+
+
+def _matches(concept: frozenset[str], unit_terms: frozenset[str]) -> float:
+    """1 when the unit has one of the word's forms, less for a shared long prefix
+    ("priešmokyklinukui" and "priešmokyklinio"), else 0."""
+    if concept & unit_terms:
+        return 1.0
+    for form in concept:
+        if len(form) < PREFIX_CHARS:
+            continue
+        for term in unit_terms:
+            if len(term) >= PREFIX_CHARS and (term.startswith(form) or form.startswith(term)):
+                return PREFIX_MATCH
+    return 0.0
+
+
+def _unit_scores(
+    units: list[_Unit], concepts: list[frozenset[str]], idf: Callable[[str], float]
+) -> list[float]:
+    """How much of the question each unit covers: its words weighted by how rare they are
+    in the knowledge base and how few of the article's units share them (a word the whole
+    article repeats, like its subject, does not tell which passage answers)."""
+    n = len(units)
+    matched = [[_matches(concept, unit.terms) for unit in units] for concept in concepts]
+    scores = [0.0] * n
+    for concept, row in zip(concepts, matched, strict=True):
+        spread = sum(value > 0 for value in row)
+        if not spread:
+            continue
+        weight = max(idf(form) for form in concept) * math.log1p(n / spread) / math.log1p(n)
+        for i, value in enumerate(row):
+            scores[i] += weight * value
+    return scores
+
+
+def extract(hit: ArticleHit, question: str, idf: Callable[[str], float]) -> tuple[str, list[str]]:
+    """The passage that answers: the sentences and list items of the article that best
+    cover the question's words (rare ones count more), with the chunk ranking as a prior,
+    a few of them, word for word and in the article's order."""
+    language = hit.article.language
+    ranked = hit.chunks[:UNIT_CHUNKS]
+    top = ranked[0][1] or 1.0
+    prior = {chunk.index: score / top for chunk, score in ranked}
+    units = _units(sorted((chunk for chunk, _ in ranked), key=lambda c: c.index), language)
+    if not units:
+        return hit.best_chunk.text, [hit.best_chunk.text]
+    lexical = _unit_scores(units, question_concepts(question), idf)
+    best_lexical = max(lexical) or 1.0
+    scores = [
+        lexical[i] / best_lexical + PRIOR_WEIGHT * prior[unit.chunk.index]
+        for i, unit in enumerate(units)
+    ]
+    order = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
+    keep: list[int] = []
+    length = 0
+    for i in order:
+        unit = units[i]
+        if keep and (scores[i] < KEEP_SHARE * scores[order[0]] or len(keep) >= KEEP_UNITS):
+            break
+        extra = len(unit.text) + (len(unit.lead) if unit.lead else 0)
+        if keep and length + extra > ANSWER_CHARS:
+            continue
+        keep.append(i)
+        length += extra
+    lines: list[str] = []
+    previous: _Unit | None = None
+    for i in sorted(keep, key=lambda i: units[i].position):
+        unit = units[i]
+        if unit.lead and unit.lead not in lines:
+            lines.append(unit.lead)
+        follows = (
+            previous is not None
+            and previous.paragraph == unit.paragraph
+            and previous.position + 1 == unit.position
+        )
+        if follows and not LIST_ITEM.match(unit.text):
+            lines[-1] = f"{lines[-1]} {unit.text}"
+        elif unit.text not in lines:
+            lines.append(unit.text)
+        previous = unit
+    chunks = sorted({units[i].chunk for i in keep}, key=lambda chunk: chunk.index)
+    return "\n".join(lines), [chunk.text for chunk in chunks]
 
 
 def _declined(hits: list[ArticleHit], language: str, confidence: float) -> Answer:
@@ -195,7 +343,23 @@ def answer_from_index(
     hits = search(index, text, limit=6)
     if not hits:
         return Answer(False, "", [], 0.0, language)
-    chosen, other_language = _choose(hits, language)
+    concepts = topic_concepts(text)
+    # Asking words ("kiek kainuoja") pull the ranking towards any article about prices, so
+    # then the articles holding more of the topic go first; otherwise the ranking stands.
+    asking = any(is_asking_word(word) for word in words(text))
+    on_topic_score = {
+        id(hit): hit.score * (coverage if asking else 1.0)
+        for hit in hits
+        if (coverage := topic_coverage(index, hit, concepts)) >= MIN_TOPIC_COVERAGE
+    }
+    on_topic = sorted(
+        (hit for hit in hits if id(hit) in on_topic_score),
+        key=lambda hit: on_topic_score[id(hit)],
+        reverse=True,
+    )
+    if not on_topic:
+        return _declined(hits, language, min(confidence_of(hits[0], text), OFF_TOPIC_CONFIDENCE))
+    chosen, other_language = _choose(on_topic, language)
     confidence = confidence_of(chosen, text)
     places = other_places(text)
     if places:
@@ -210,14 +374,14 @@ def answer_from_index(
     if confidence < minimum:
         return _declined(hits, language, confidence)
     sources = [source_of(chosen.article)]
-    for hit in hits:
+    for hit in on_topic:
         if (
             len(sources) < 3
             and hit is not chosen
-            and hit.score >= SOURCE_SCORE_SHARE * chosen.score
+            and on_topic_score[id(hit)] >= SOURCE_SCORE_SHARE * on_topic_score[id(chosen)]
         ):
             sources.append(source_of(hit.article))
-    body, passages = extract(chosen, text)
+    body, passages = extract(chosen, text, index.state.lexical.term_idf)
     answer = Answer(
         True,
         body,

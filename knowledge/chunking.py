@@ -15,10 +15,10 @@ MAX_CHARS = 700
 MIN_CHARS = 160
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _BOLD_LEAD = re.compile(r"^\*\*(.+?)\*\*\s*$")
 _EMPHASIS = re.compile(r"(\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*]))")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„“(]?[A-ZĄČĘĖĮŠŲŪŽ0-9])")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"„“(]?[A-ZĄČĘĖĮŠŲŪŽ0-9])")
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,10 @@ def split_units(text: str) -> list[str]:
         line = line.strip()
         if not line:
             continue
-        if _LIST_ITEM.match(line):
+        if LIST_ITEM.match(line):
             units.append(line)
         else:
-            units.extend(part.strip() for part in _SENTENCE_END.split(line) if part.strip())
+            units.extend(part.strip() for part in SENTENCE_END.split(line) if part.strip())
     return units
 
 
@@ -74,11 +74,11 @@ def _blocks(body: str) -> list[tuple[str, str]]:
         if not line.strip():
             close()
             continue
-        is_item = bool(_LIST_ITEM.match(line))
+        is_item = bool(LIST_ITEM.match(line))
         if is_item and not current and blocks and blocks[-1][0] == heading:
             lead = blocks[-1][1]
             lead_last = lead.splitlines()[-1]
-            if lead.endswith(":") or _BOLD_LEAD.match(lead_last) or _LIST_ITEM.match(lead_last):
+            if lead.endswith(":") or _BOLD_LEAD.match(lead_last) or LIST_ITEM.match(lead_last):
                 current.extend(blocks.pop()[1].splitlines())
         current.append(line.rstrip())
     close()
@@ -90,7 +90,7 @@ def _split_long(text: str) -> list[str]:
     pieces: list[str] = []
     current = ""
     for unit in split_units(text):
-        joiner = "\n" if _LIST_ITEM.match(unit) or not current else " "
+        joiner = "\n" if LIST_ITEM.match(unit) or not current else " "
         if current and len(current) + len(unit) + 1 > MAX_CHARS:
             pieces.append(current)
             current = unit
@@ -125,7 +125,7 @@ def chunk_article(article_id: str, title: str, body: str) -> list[Chunk]:
         lead = text.splitlines()[0] if len(pieces) > 1 else ""
         for number, piece in enumerate(pieces):
             heading = section
-            if number and lead and not _LIST_ITEM.match(lead):
+            if number and lead and not LIST_ITEM.match(lead):
                 heading = f"{section}: {lead}" if section else lead.rstrip(":.")
             chunks.append(Chunk(article_id, len(chunks), heading, piece))
     return chunks

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse import csc_matrix
 
-from knowledge.text import query_terms, terms
+from knowledge.text import asking_terms, query_terms, terms
 
 K1 = 1.2
 B = 0.75
+ASKING_WEIGHT = 0.25  # of a term that only asks for a price or amount ("kainuoja")
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,9 @@ class BM25Index:
         columns = self.columns(question)
         if not columns or not self.ids:
             return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self.matrix[:, columns].sum(axis=1)).ravel()
+        asking = {self.vocabulary[t] for t in asking_terms(question) if t in self.vocabulary}
+        weights = np.asarray([ASKING_WEIGHT if c in asking else 1.0 for c in columns])
+        return np.asarray(self.matrix[:, columns] @ weights).ravel()
 
     def search(self, question: str, k: int = 20) -> list[tuple[str, float]]:
         return self.top(self.scores(question), k)

@@ -71,6 +71,9 @@ _EN_STOP = frozenset(
     """.split()
 )
 STOP_WORDS = _LT_STOP | _EN_STOP
+# Stop words of one language that are content words of the other ("bus": "will be" in
+# Lithuanian, the vehicle in English): kept when the whole question is in that language.
+_HOMOGRAPHS = {"bus": "en"}
 _LT_ONLY = _LT_STOP - _EN_STOP
 _EN_ONLY = _EN_STOP - _LT_STOP
 
@@ -121,20 +124,66 @@ def terms(text: str, language: str) -> list[str]:
     return [stem(word, language) for word in words(text) if word not in STOP_WORDS]
 
 
+def content_words(text: str) -> list[str]:
+    """The question's folded words without stop words (a homograph stays in the language
+    where it means something: "city bus timetables", not "koks bus oras")."""
+    found = words(text)
+    language = detect_language(text) if any(word in _HOMOGRAPHS for word in found) else None
+    return [
+        word
+        for word in found
+        if word not in STOP_WORDS or (language and _HOMOGRAPHS.get(word) == language)
+    ]
+
+
 def query_terms(text: str) -> list[str]:
     """Terms of a question in both languages' stems, and the glossary's words in the other
     language: a member may ask in either, and an article may exist in only one."""
     seen: dict[str, None] = {}
     glossary = _glossary()
-    for word in words(text):
-        if word in STOP_WORDS:
-            continue
+    for word in content_words(text):
         for language in ("lt", "en"):
             term = stem(word, language)
             seen.setdefault(term, None)
             for translation in glossary.get(term, ()):
                 seen.setdefault(translation, None)
     return list(seen)
+
+
+# Words that say what kind of answer is wanted (a price, an amount), not what it is about:
+# "kiek kainuoja šiukšlių išvežimas" is about rubbish collection, so they weigh little in the
+# lexical search and do not count as the question's topic.
+_ASKING = "kainuoja kainuoti kainuos kainavo kaina kainos cost costs price prices much many"
+ASKING_STEMS = frozenset(stem(w, language) for w in _ASKING.split() for language in ("lt", "en"))
+
+
+def is_asking_word(word: str) -> bool:
+    """A folded word that asks for a price or an amount ("kainuoja", "cost")."""
+    return any(stem(word, language) in ASKING_STEMS for language in ("lt", "en"))
+
+
+def asking_terms(text: str) -> set[str]:
+    """Query terms that come only from the question's asking words (see `is_asking_word`)."""
+    asking = [word for word in words(text) if is_asking_word(word)]
+    if not asking:
+        return set()
+    topic = [word for word in words(text) if not is_asking_word(word)]
+    return set(query_terms(" ".join(asking))) - set(query_terms(" ".join(topic)))
+
+
+def question_concepts(text: str) -> list[frozenset[str]]:
+    """The question's content words, one set each: its stems in both languages and the
+    glossary's words for it, so a passage matches a word once whichever form it uses."""
+    concepts: dict[frozenset[str], None] = {}
+    glossary = _glossary()
+    for word in content_words(text):
+        forms: set[str] = set()
+        for language in ("lt", "en"):
+            term = stem(word, language)
+            forms.add(term)
+            forms.update(glossary.get(term, ()))
+        concepts.setdefault(frozenset(forms), None)
+    return list(concepts)
 
 
 @lru_cache(maxsize=1)

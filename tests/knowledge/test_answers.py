@@ -159,3 +159,49 @@ def test_same_answer_from_many_threads(demo_db, settings):
         )
     assert {a.sources[0].id for a in answers[::2]} == {"lt-darzeliu-priemimas"}
     assert {a.sources[0].id for a in answers[1::2]} == {"en-waste-recycling"}
+
+
+def test_the_quoted_passage_is_the_part_that_answers(demo_db, settings):
+    """The right sentence or list item of the article, not its first paragraph."""
+    cases = [
+        ("per kiek laiko sodra paskiria nedarbo ismoka", "lt", "10 darbo dienų"),
+        ("priesmokyklinukui koks dienos mokestis darzely?", "lt", "2,04"),
+        ("What's the short phone number of the employment office?", "en", "1883"),
+        ("ar savivaldybe kompensuoja uz naujai sukurta darbo vieta? kiek pinigu?", "lt", "1 000"),
+    ]
+    for question, language, fact in cases:
+        answer = ask(demo_db, settings, question, language)
+        assert answer.answered and fact in answer.text, (question, answer.text)
+        assert_quoted_from(answer, article_text(demo_db, answer.sources[0].id))
+        assert len(answer.text) <= 800
+
+
+def test_a_price_word_alone_does_not_make_an_answer(demo_db, settings):
+    """ "kiek kainuoja" matches the kindergarten fee; the question's topic must match too."""
+    rubbish = ask(demo_db, settings, "kiek kainuoja siuksliu isvezimas")
+    assert not rubbish.answered or rubbish.sources[0].id == "lt-atlieku-tvarkymas", rubbish
+    assert "lt-darzelio-mokestis" not in [source.id for source in rubbish.sources]
+    bitcoin = ask(demo_db, settings, "kiek kainuoja bitcoin")
+    assert not bitcoin.answered and bitcoin.confidence < 0.5
+    bus = ask(demo_db, settings, "kiek kainuoja autobuso bilietas")
+    assert bus.answered and bus.sources[0].id == "lt-miesto-autobusai"
+
+
+def test_a_short_colloquial_waste_question_is_answered(demo_db, settings):
+    for question in ("kada isveza siuksles?", "kada isveza siuksles"):
+        answer = ask(demo_db, settings, question)
+        assert answer.answered and answer.sources[0].id == "lt-atlieku-tvarkymas", answer
+        assert answer.confidence >= settings.kb_min_confidence
+
+
+def test_questions_the_articles_do_not_cover_stay_declined(demo_db, settings):
+    for question, language in [
+        ("kur alytuje galima isigyti zvejybos leidima Dauguose?", "lt"),
+        ("kokie geriausi restoranai alytuje pavalgyt picos?", "lt"),
+        ("koks bus oras rytoj?", "lt"),
+        ("kaip pasikeisti padangas", "lt"),
+        ("kur Vilniuje nusipirkti bilietus i koncerta", "lt"),
+        ("what is the capital of france", "en"),
+    ]:
+        answer = ask(demo_db, settings, question, language)
+        assert not answer.answered and answer.text == "", (question, answer.confidence)

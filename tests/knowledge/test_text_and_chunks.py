@@ -36,3 +36,28 @@ def test_chunks_keep_to_their_section_and_lists_stay_with_their_lead():
     assert "3.40 EUR" in by_heading["Fees"] and "Prices:" in by_heading["Fees"]
     assert "+370" in by_heading["Contacts"] and "EUR" not in by_heading["Contacts"]
     assert all("**" not in chunk.text for chunk in chunks)
+
+
+def test_a_homograph_counts_only_in_the_language_where_it_means_something():
+    assert "bus" in query_terms("Where can I see the city bus timetables?")
+    assert "bus" not in query_terms("koks bus oras rytoj?")
+
+
+def test_price_words_are_asking_words_not_the_topic():
+    from knowledge.answers import topic_concepts
+    from knowledge.text import asking_terms
+
+    assert "kainuoj" in asking_terms("kiek kainuoja siuksliu isvezimas")
+    assert not asking_terms("darželio mokestis")
+    topic = topic_concepts("kiek kainuoja siuksliu isvezimas")
+    assert len(topic) == 2 and any("atliek" in concept for concept in topic)
+
+
+def test_sentences_are_not_cut_after_an_abbreviation():
+    from knowledge.answers import sentences
+
+    text = "Centras yra S. Dariaus ir S. Girėno g. 1, tel. 8 315 52010. Dirba kasdien."
+    assert sentences(text) == [
+        "Centras yra S. Dariaus ir S. Girėno g. 1, tel. 8 315 52010.",
+        "Dirba kasdien.",
+    ]
