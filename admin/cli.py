@@ -27,18 +27,17 @@ PlatformOpt = Annotated[str, typer.Option("--platform", help="terminal, web, tel
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _ready_database() -> Database:
-    """The database, migrated to the newest schema (creates the SQLite file if needed)."""
-    settings = get_settings()
-    db = Database.from_settings(settings)
-    migrate(settings.resolved_database_url, SCHEMAS)
-    return db
+def _database() -> Database:
+    """The database; the callback below has already brought it to the newest schema."""
+    return Database.from_settings(get_settings())
 
 
 @app.callback()
 def main() -> None:
     """Alytus Connect: the city's community assistant."""
-    _ready_database()
+    settings = get_settings()
+    Database.from_settings(settings)  # creates ALYTUS_HOME for the SQLite default
+    migrate(settings.resolved_database_url, SCHEMAS)
 
 
 @app.command()
@@ -47,7 +46,7 @@ def init(
 ) -> None:
     """Create ALYTUS_HOME and the database, or bring it to the newest schema."""
     settings = get_settings()
-    db = _ready_database()
+    db = _database()
     typer.echo(f"database ready: {db.bind.url.render_as_string(hide_password=True)}")
     if demo:
         from admin.demo import load_demo
@@ -70,7 +69,7 @@ def serve(
     from admin.web import create_app
 
     settings = get_settings()
-    _ready_database()
+    _database()
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
@@ -88,7 +87,7 @@ def chat(
     from bots.channels.terminal import run_interactive, run_json
 
     settings = get_settings()
-    engine = build_engine(settings, _ready_database())
+    engine = build_engine(settings, _database())
     if as_json:
         run_json(engine, user, sys.stdin, sys.stdout)
     else:
@@ -98,7 +97,7 @@ def chat(
 @members_app.command("list")
 def members_list(as_json: JsonOpt = False) -> None:
     """Every member who has not been erased."""
-    db = _ready_database()
+    db = _database()
     with db.session() as session:
         members = session.query(Member).filter(Member.erased_at.is_(None)).order_by(Member.id)
         views = [member_view(session=session, member=member) for member in members]
@@ -118,7 +117,7 @@ def members_show(
     user: UserOpt, platform: PlatformOpt = "terminal", as_json: JsonOpt = False
 ) -> None:
     """One member's profile and consents."""
-    db = _ready_database()
+    db = _database()
     try:
         with db.session() as session:
             view = member_view(
@@ -138,7 +137,7 @@ def members_show(
 def members_erase(user: UserOpt, platform: PlatformOpt = "terminal") -> None:
     """Erase a member's personal data and unlink their accounts (GDPR right to erasure)."""
     settings = get_settings()
-    db = _ready_database()
+    db = _database()
     try:
         with db.session() as session:
             member = get_member(session=session, platform=platform, user_id=user)
@@ -164,7 +163,7 @@ def rasa_actions(
         raise typer.Exit(1) from None
     from bots.channels.rasa_actions import build_executor
 
-    executor = build_executor(build_engine(get_settings(), _ready_database()))
+    executor = build_executor(build_engine(get_settings(), _database()))
     # One process: the engine (database pool, models) cannot be pickled into Sanic workers.
     create_app(executor).run(host="127.0.0.1", port=port, single_process=True, access_log=False)
 

@@ -29,6 +29,10 @@ class Catalog:
                 return template.format(**params) if params else template
         raise KeyError(f"message {key!r} is in no catalogue")
 
+    def has(self, key: str) -> bool:
+        """Whether the message exists (in Lithuanian, which every message has)."""
+        return key in self.messages.get(LANGUAGES[0], {})
+
     def keys(self, language: str) -> set[str]:
         return set(self.messages.get(language, {}))
 

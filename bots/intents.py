@@ -62,7 +62,7 @@ def clarification(turn: Turn, parse: dict[str, Any]) -> Reply | None:
 
 
 def has_label(turn: Turn, intent: str) -> bool:
-    return f"intent.label_{intent}" in turn.catalog.keys("lt")
+    return turn.catalog.has(f"intent.label_{intent}")
 
 
 Action = Callable[[Turn, str], list[Reply]]

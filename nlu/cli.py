@@ -20,7 +20,7 @@ from nlu.model import NluModel
 from nlu.parser import DEFAULT_DATA_PATHS, Parser, load_or_train, model_path
 from nlu.rasa_export import export_rasa_project
 from nlu.rasa_http import RasaClient
-from nlu.training_data import TrainingDataError, load_training_data
+from nlu.training_data import TrainingData, TrainingDataError, load_training_data
 
 DataOption = Annotated[
     list[Path] | None,
@@ -66,6 +66,15 @@ def _print_report(results: Report, title: str) -> None:
         typer.echo("  most confused (intent -> predicted: count):")
         for pair in results["confused"]:
             typer.echo(f"    {pair['intent']} -> {pair['predicted']}: {pair['count']}")
+
+
+def _training(data: list[Path] | None) -> TrainingData:
+    """The training data (ours by default); a bad file ends the command with its line."""
+    try:
+        return load_training_data(data or list(DEFAULT_DATA_PATHS))
+    except TrainingDataError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
 
 
 def build_cli(default_model_dir: Callable[[], Path]) -> typer.Typer:
@@ -125,11 +134,7 @@ def build_cli(default_model_dir: Callable[[], Path]) -> typer.Typer:
         as_json: JsonOption = False,
     ) -> None:
         """k-fold cross-validation, with macro F1 per language."""
-        try:
-            training = load_training_data(data or list(DEFAULT_DATA_PATHS))
-        except TrainingDataError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(2) from error
+        training = _training(data)
         embedder = QueryEmbedder(default_model_dir() / "embeddings.npz")
         reports = cross_validate(training, embedder, folds=folds)
         if as_json:
@@ -174,12 +179,7 @@ def build_cli(default_model_dir: Callable[[], Path]) -> typer.Typer:
         data: DataOption = None,
     ) -> None:
         """Write config.yml, domain.yml and data/nlu.yml that `rasa train nlu` accepts."""
-        try:
-            training = load_training_data(data or list(DEFAULT_DATA_PATHS))
-        except TrainingDataError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(2) from error
-        for path in export_rasa_project(training, directory):
+        for path in export_rasa_project(_training(data), directory):
             typer.echo(str(path))
 
     return app

@@ -135,3 +135,15 @@ def engine(db: Database, settings: Settings) -> BotEngine:
 def bot(engine: BotEngine) -> BotTester:
     """A member talking to the bot in-process, like a terminal user."""
     return BotTester(engine=engine, user_id="emigrant-1")
+
+
+@pytest.fixture(scope="session")
+def kb_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ALYTUS_HOME for knowledge tests: the Chroma folder and cached passage vectors
+    last the whole session, so the embedding model loads once."""
+    return tmp_path_factory.mktemp("kb-home")
+
+
+@pytest.fixture
+def kb_settings(kb_home: Path) -> Settings:
+    return Settings(home=kb_home, public_url="https://connect.alytus.test")

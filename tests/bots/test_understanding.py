@@ -6,7 +6,6 @@ The members here type as people do, in Lithuanian without diacritics or in Engli
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,14 +23,9 @@ from knowledge.inbox import tell_askers
 from knowledge.models import UnansweredQuestion
 
 
-@pytest.fixture(scope="module")
-def kb_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kb-home")
-
-
 @pytest.fixture
-def settings(kb_home: Path) -> Settings:
-    return Settings(home=kb_home, public_url="https://connect.alytus.test")
+def settings(kb_settings: Settings) -> Settings:
+    return kb_settings
 
 
 @pytest.fixture

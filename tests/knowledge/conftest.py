@@ -5,7 +5,6 @@ small files of every kind the importer reads."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,15 +14,10 @@ from knowledge.demo import ARTICLES_DIR
 from knowledge.importer import import_paths
 
 
-@pytest.fixture(scope="session")
-def kb_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("kb-home")
-
-
 @pytest.fixture
-def settings(kb_home: Path) -> Settings:
+def settings(kb_settings: Settings) -> Settings:
     """Like the shared fixture, but the Chroma folder lives as long as the session."""
-    return Settings(home=kb_home, public_url="https://connect.alytus.test")
+    return kb_settings
 
 
 @pytest.fixture
