@@ -22,7 +22,17 @@ from community.settings import Settings
 from knowledge.chunking import LIST_ITEM, SENTENCE_END, Chunk
 from knowledge.index import IndexedArticle, KnowledgeIndex, get_index, indexed_text
 from knowledge.retrieval import ArticleHit, search
-from knowledge.text import STOP_WORDS, is_asking_word, question_concepts, stem, terms, words
+from knowledge.text import (
+    GENERIC_STEMS,
+    STOP_WORDS,
+    Correct,
+    fold,
+    is_asking_word,
+    question_concepts,
+    stem,
+    terms,
+    words,
+)
 
 MAX_QUESTION_CHARS = 500
 ANSWER_CHARS = 700
@@ -46,12 +56,13 @@ _ABBREVIATIONS = frozenset({"tel", "mob", "pvz", "str", "kab", "etc", "approx"})
 
 # Confidence = logistic of the best passage's dense similarity and its BM25 score, fitted on
 # the development questions (knowledge/demo/dev-questions.jsonl); `alytus kb eval` re-checks.
-# The bias puts the 0.5 default threshold where 0.4 was on the fitted curve, so that an
-# out-of-scope question is declined rather than answered from a loosely related article.
+# The bias puts the 0.5 default threshold where 0.41 was on the fitted curve: the point that
+# answers the most in-scope questions of dev-questions.jsonl and member-questions.jsonl while
+# declining every out-of-scope one (a topic word no article holds already lowers the score).
 _DENSE_MEAN, _DENSE_SCALE, _DENSE_WEIGHT = 0.866, 0.030, 0.358
 _LEXICAL_MEAN, _LEXICAL_SCALE, _LEXICAL_WEIGHT = 2.408, 0.522, 1.770
 _LENGTH_MEAN, _LENGTH_SCALE, _LENGTH_WEIGHT = 1.623, 0.398, -0.288  # log content words
-_BIAS = 1.27
+_BIAS = 1.62
 
 # Places a member may ask about that are not Alytus: the knowledge base covers Alytus only,
 # so "kindergartens in Kaunas" is out of scope unless the passage itself names the place.
@@ -61,10 +72,16 @@ _OTHER_PLACES = frozenset(
     vilnius kaunas klaipeda siauliai panevezys marijampole mazeikiai jonava utena kedainiai
     taurage telsiai ukmerge visaginas palanga druskininkai birstonas varena prienai lazdijai
     trakai elektrenai kretinga silute radviliskis plunge gargzdai rokiskis birzai kaisiadorys
-    jurbarkas raseiniai riga warsaw varsuva tallinn talinas minsk
+    jurbarkas raseiniai riga ryga warsaw varsuva tallinn talinas minsk
     """.split()
 )
 _FROM_WORDS = frozenset({"from", "is", "nuo"})
+# A message that tries to give the bot new rules is not a question about a service: it gets
+# the polite "don't know", never an answer from whatever article shares a word with it.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(rules?|instructions?|prompt)\b"
+    r"|\bsystem prompt\b|\b(ignoruok|pamirsk|nepaisyk)\w*\b.{0,40}\b(taisykl|instrukcij)"
+)
 _MARKUP = re.compile(r"<[^>]{0,200}>|```|\[(?:[^\]]{0,200})\]\((?:[^)]{0,500})\)")
 
 
@@ -131,17 +148,29 @@ def other_places(question: str) -> set[str]:
     found = set()
     tokens = words(question)
     for position, word in enumerate(tokens):
-        place = stem(word, "lt")
-        if place in _OTHER_PLACES and (position == 0 or tokens[position - 1] not in _FROM_WORDS):
+        if position and tokens[position - 1] in _FROM_WORDS:
+            continue
+        place = _place_of(stem(word, "lt"))
+        if place:
             found.add(place)
     return found
 
 
-def topic_concepts(question: str) -> list[frozenset[str]]:
+def _place_of(word_stem: str) -> str | None:
+    """The place a stem names: the stemmer leaves "vilni" of "Vilniuje", "viln" of
+    "Vilnius", so a stem names a place when one is the start of the other."""
+    for place in _OTHER_PLACES:
+        shorter, longer = sorted((place, word_stem), key=len)
+        if len(shorter) >= 4 and longer.startswith(shorter) and len(longer) - len(shorter) <= 2:
+            return place
+    return None
+
+
+def topic_concepts(question: str, correct: Correct | None = None) -> list[frozenset[str]]:
     """The question's words that say what it is about (asking words such as "kainuoja" and
     "cost" left out), each with its forms in both languages."""
     topic = [word for word in words(question) if not is_asking_word(word)]
-    return question_concepts(" ".join(topic))
+    return question_concepts(" ".join(topic), correct)
 
 
 @lru_cache(maxsize=4096)
@@ -158,15 +187,20 @@ def topic_coverage(index: KnowledgeIndex, hit: ArticleHit, concepts: list[frozen
     if not concepts:
         return 1.0
     state = index.state
+    lexical = state.lexical
     held = _article_terms(hit.article, tuple(state.by_article[hit.article.id]))
     total = covered = 0.0
     for concept in concepts:
-        known = [form for form in concept if form in state.lexical.vocabulary]
+        known = {term for form in concept if (term := lexical.known(form))}
         if not known:
-            continue  # no article can hold it: a typo, or a topic the articles lack
-        weight = max(state.lexical.term_idf(form) for form in known)
+            if concept & GENERIC_STEMS:
+                continue  # "noriu", "find": what the member wants to do, not the topic
+            # a topic no article holds ("vairuotojo pažymėjimas"): the rarest kind of word
+            total += lexical.term_idf("")
+            continue
+        weight = max(lexical.term_idf(term) for term in known)
         total += weight
-        covered += weight if concept & held else 0.0
+        covered += weight if known & held else 0.0
     return covered / total if total else 0.0
 
 
@@ -275,7 +309,12 @@ def _unit_scores(
     return scores
 
 
-def extract(hit: ArticleHit, question: str, idf: Callable[[str], float]) -> tuple[str, list[str]]:
+def extract(
+    hit: ArticleHit,
+    question: str,
+    idf: Callable[[str], float],
+    correct: Correct | None = None,
+) -> tuple[str, list[str]]:
     """The passage that answers: the sentences and list items of the article that best
     cover the question's words (rare ones count more), with the chunk ranking as a prior,
     a few of them, word for word and in the article's order."""
@@ -286,7 +325,7 @@ def extract(hit: ArticleHit, question: str, idf: Callable[[str], float]) -> tupl
     units = _units(sorted((chunk for chunk, _ in ranked), key=lambda c: c.index), language)
     if not units:
         return hit.best_chunk.text, [hit.best_chunk.text]
-    lexical = _unit_scores(units, question_concepts(question), idf)
+    lexical = _unit_scores(units, question_concepts(question, correct), idf)
     best_lexical = max(lexical) or 1.0
     scores = [
         lexical[i] / best_lexical + PRIOR_WEIGHT * prior[unit.chunk.index]
@@ -325,6 +364,8 @@ def extract(hit: ArticleHit, question: str, idf: Callable[[str], float]) -> tupl
 
 
 def _declined(hits: list[ArticleHit], language: str, confidence: float) -> Answer:
+    """ "Don't know", with the closest topics: only articles on the question's topic (see
+    `topic_coverage`), so a question about pizza is not offered the kindergarten fees."""
     preferred = sorted(hits[:5], key=lambda hit: hit.article.language != language)
     suggestions: list[Source] = []
     for hit in preferred:
@@ -338,12 +379,12 @@ def answer_from_index(
 ) -> Answer:
     """The answer, given an index already in step with SQL (see `answer_question`)."""
     text = clean_question(question)
-    if not any(word not in STOP_WORDS for word in words(text)):
+    if not any(word not in STOP_WORDS for word in words(text)) or _INSTRUCTION.search(fold(text)):
         return Answer(False, "", [], 0.0, language)
     hits = search(index, text, limit=6)
     if not hits:
         return Answer(False, "", [], 0.0, language)
-    concepts = topic_concepts(text)
+    concepts = topic_concepts(text, index.state.lexical.known)
     # Asking words ("kiek kainuoja") pull the ranking towards any article about prices, so
     # then the articles holding more of the topic go first; otherwise the ranking stands.
     asking = any(is_asking_word(word) for word in words(text))
@@ -358,13 +399,13 @@ def answer_from_index(
         reverse=True,
     )
     if not on_topic:
-        return _declined(hits, language, min(confidence_of(hits[0], text), OFF_TOPIC_CONFIDENCE))
+        return _declined([], language, min(confidence_of(hits[0], text), OFF_TOPIC_CONFIDENCE))
     chosen, other_language = _choose(on_topic, language)
     confidence = confidence_of(chosen, text)
     places = other_places(text)
     if places:
-        passage_words = {stem(word, "lt") for word in words(chosen.best_chunk.text)}
-        if not places <= passage_words:
+        passage_places = {_place_of(stem(word, "lt")) for word in words(chosen.best_chunk.text)}
+        if not places <= passage_places:
             confidence = min(confidence, 0.2)
     minimum = (
         settings.kb_min_confidence
@@ -372,7 +413,7 @@ def answer_from_index(
         else Settings.model_fields["kb_min_confidence"].default
     )
     if confidence < minimum:
-        return _declined(hits, language, confidence)
+        return _declined(on_topic, language, confidence)
     sources = [source_of(chosen.article)]
     for hit in on_topic:
         if (
@@ -381,7 +422,8 @@ def answer_from_index(
             and on_topic_score[id(hit)] >= SOURCE_SCORE_SHARE * on_topic_score[id(chosen)]
         ):
             sources.append(source_of(hit.article))
-    body, passages = extract(chosen, text, index.state.lexical.term_idf)
+    lexical = index.state.lexical
+    body, passages = extract(chosen, text, lexical.term_idf, lexical.known)
     answer = Answer(
         True,
         body,

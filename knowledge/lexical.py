@@ -13,13 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 from scipy.sparse import csc_matrix
 
-from knowledge.text import asking_terms, query_terms, terms
+from knowledge.text import asking_terms, glossary_terms, query_terms, terms
 
 K1 = 1.2
 B = 0.75
 ASKING_WEIGHT = 0.25  # of a term that only asks for a price or amount ("kainuoja")
+# A misspelt term ("siukles") is read as the known term one edit away (two for long words).
+TYPO_MIN_CHARS = 5
+TYPO_LONG_CHARS = 11
+TYPO_SUBSTITUTION_CHARS = 7  # below it, only a missing or an extra letter is a typo
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,9 @@ class BM25Index:
         row_index = np.asarray(rows, dtype=np.int64)
         col_index = np.asarray(cols, dtype=np.int64)
         document_frequency = np.bincount(col_index, minlength=len(vocabulary))
+        self.frequency = document_frequency
+        self._corrections: dict[str, str | None] = {}
+        self._initials: dict[str, list[str]] | None = None
         self.idf = np.log1p((n - document_frequency + 0.5) / (document_frequency + 0.5))
         average = float(lengths.mean()) if n else 1.0
         norm = K1 * (1 - B + B * lengths[row_index] / max(average, 1.0))
@@ -64,8 +73,44 @@ class BM25Index:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def known(self, term: str) -> str | None:
+        """The term as the index knows it: itself, the known term a typo away, or None."""
+        if term in self.vocabulary or term in glossary_terms():
+            return term
+        if len(term) < TYPO_MIN_CHARS or term.isdigit():
+            return None
+        if term not in self._corrections:
+            limit = 2 if len(term) >= TYPO_LONG_CHARS else 1
+            candidates = self._by_initial().get(term[0], [])
+            found = process.extract(
+                term, candidates, scorer=Levenshtein.distance, score_cutoff=limit, limit=8
+            )
+            if len(term) < TYPO_SUBSTITUTION_CHARS:  # "admin" is not "admit"; "siukl" is "siuksl"
+                found = [match for match in found if len(match[0]) != len(term)]
+            best = min(
+                found,
+                key=lambda match: (match[1], -self._frequency_of(match[0])),
+                default=None,
+            )
+            self._corrections[term] = best[0] if best else None
+        return self._corrections[term]
+
+    def _frequency_of(self, term: str) -> int:
+        column = self.vocabulary.get(term)
+        return int(self.frequency[column]) if column is not None else 0
+
+    def _by_initial(self) -> dict[str, list[str]]:
+        if self._initials is None:
+            initials: dict[str, list[str]] = {}
+            for term in self.vocabulary.keys() | glossary_terms():
+                if len(term) >= TYPO_MIN_CHARS - 1 and not term.isdigit():
+                    initials.setdefault(term[0], []).append(term)
+            self._initials = initials
+        return self._initials
+
     def columns(self, question: str) -> list[int]:
-        return [self.vocabulary[term] for term in query_terms(question) if term in self.vocabulary]
+        found = query_terms(question, self.known)
+        return [self.vocabulary[term] for term in found if term in self.vocabulary]
 
     def scores(self, question: str) -> np.ndarray:
         """BM25 score of every document for the question (zeros when no term is known)."""

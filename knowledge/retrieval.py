@@ -18,7 +18,7 @@ from knowledge.text import query_terms, terms
 RRF_K = 20
 CHUNK_RRF_K = 2
 CANDIDATES = 40
-LEXICAL_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.5  # members type short, diacritic-less questions; e5 reads them less well
 DENSE_WEIGHT = 1.0
 
 
@@ -89,7 +89,7 @@ def _rank_chunks(state: IndexState, hit: ArticleHit, vector: np.ndarray, questio
     which every chunk of the article shares)."""
     chunks = state.by_article[hit.article.id]
     similarities = state.similarities(vector, chunks)
-    wanted = set(query_terms(question))
+    wanted = set(query_terms(question, state.lexical.known))
     overlap = [
         sum(
             state.lexical.term_idf(term)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -58,12 +59,12 @@ _LT_STOP = frozenset(
     jie jis jo ju juos ka kad kai kaip kam kas kiek kur kuri kurie kurio kuris kuo mane man
     mano mes mums mus na ne nei nors nuo o pagal per po prie reik reikia sau save savo su
     ta tai tas ten tie tik to tu tuo uz va yra yr jau kokia koks kokie kokios kokiu kada
-    nes gali ka labai tiesa kodel kuria kurias kuriuos koki kokiu sito sis si sita sie sios
+    nes gali ka ko labai tiesa kodel kuria kurias kuriuos koki kokiu sito sis si sita sie sios
     """.split()
 )
 _EN_STOP = frozenset(
     """
-    a about an and any are as at be been but by can could did do does doing for from get
+    a about all an and any are as at be been but by can could did do does doing for from get
     had has have how i if in into is it its me my of on or our should so some than that
     the their them then there these they this to was we were what when where which who
     whom why will with would you your yours i'm it's can't what's where's do does much
@@ -128,25 +129,49 @@ def content_words(text: str) -> list[str]:
     """The question's folded words without stop words (a homograph stays in the language
     where it means something: "city bus timetables", not "koks bus oras")."""
     found = words(text)
-    language = detect_language(text) if any(word in _HOMOGRAPHS for word in found) else None
+    language = None
+    if any(word in _HOMOGRAPHS for word in found):
+        # the homograph itself must not vote; with no clear language it is kept
+        others = [word for word in found if word not in _HOMOGRAPHS]
+        lt, en = sum(w in _LT_ONLY for w in others), sum(w in _EN_ONLY for w in others)
+        language = "lt" if lt > en else "en" if en > lt else "?"
     return [
         word
         for word in found
-        if word not in STOP_WORDS or (language and _HOMOGRAPHS.get(word) == language)
+        if word not in STOP_WORDS
+        or (language and word in _HOMOGRAPHS and _HOMOGRAPHS[word] != _other(language))
     ]
 
 
-def query_terms(text: str) -> list[str]:
+def _other(language: str) -> str:
+    return {"lt": "en", "en": "lt"}.get(language, "?")
+
+
+Correct = Callable[[str], "str | None"]
+
+
+def _forms(word: str, correct: Correct | None) -> list[str]:
+    """A word's stems in both languages, a typo read as the known term it misses (see
+    `BM25Index.known`), and the glossary's words for them."""
+    glossary = _glossary()
+    forms: dict[str, None] = {}
+    for language in ("lt", "en"):
+        term = stem(word, language)
+        if correct is not None and term not in glossary:
+            term = correct(term) or term
+        forms.setdefault(term, None)
+        for translation in glossary.get(term, ()):
+            forms.setdefault(translation, None)
+    return list(forms)
+
+
+def query_terms(text: str, correct: Correct | None = None) -> list[str]:
     """Terms of a question in both languages' stems, and the glossary's words in the other
     language: a member may ask in either, and an article may exist in only one."""
     seen: dict[str, None] = {}
-    glossary = _glossary()
     for word in content_words(text):
-        for language in ("lt", "en"):
-            term = stem(word, language)
+        for term in _forms(word, correct):
             seen.setdefault(term, None)
-            for translation in glossary.get(term, ()):
-                seen.setdefault(translation, None)
     return list(seen)
 
 
@@ -162,6 +187,19 @@ def is_asking_word(word: str) -> bool:
     return any(stem(word, language) in ASKING_STEMS for language in ("lt", "en"))
 
 
+# Words that say what the member wants to do, not what about ("noriu rasti", "how do I get"):
+# a question's topic is its other words, so these do not count against an article lacking them.
+_GENERIC = """
+noriu norim norime noreciau norecau reikia reiketu reikes gauti gaut rasti rast daryti daryt
+padaryti suzinoti suzinot suzinoju pasakykit pasakyk pasakykite prasau prasom sveiki labas
+laba diena aciu galiu galite galeciau kreiptis ieskau ieskoti pradeti pradet
+want wanted need needs find get getting know help tell please hello hi thanks thank
+"""
+GENERIC_STEMS = frozenset(
+    stem(word, language) for word in _GENERIC.split() for language in ("lt", "en")
+)
+
+
 def asking_terms(text: str) -> set[str]:
     """Query terms that come only from the question's asking words (see `is_asking_word`)."""
     asking = [word for word in words(text) if is_asking_word(word)]
@@ -171,19 +209,18 @@ def asking_terms(text: str) -> set[str]:
     return set(query_terms(" ".join(asking))) - set(query_terms(" ".join(topic)))
 
 
-def question_concepts(text: str) -> list[frozenset[str]]:
+def question_concepts(text: str, correct: Correct | None = None) -> list[frozenset[str]]:
     """The question's content words, one set each: its stems in both languages and the
     glossary's words for it, so a passage matches a word once whichever form it uses."""
     concepts: dict[frozenset[str], None] = {}
-    glossary = _glossary()
     for word in content_words(text):
-        forms: set[str] = set()
-        for language in ("lt", "en"):
-            term = stem(word, language)
-            forms.add(term)
-            forms.update(glossary.get(term, ()))
-        concepts.setdefault(frozenset(forms), None)
+        concepts.setdefault(frozenset(_forms(word, correct)), None)
     return list(concepts)
+
+
+def glossary_terms() -> frozenset[str]:
+    """Every stem the glossary knows (a typo may be one of them: "siukles")."""
+    return frozenset(_glossary())
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,7 @@
-"""The demo knowledge base: the shared test articles about Alytus services (`articles/`) and
-the labelled development questions (`dev-questions.jsonl`) that `alytus kb eval` reads."""
+"""The demo knowledge base: the shared test articles about Alytus services (`articles/`), the
+labelled development questions (`dev-questions.jsonl`) that `alytus kb eval` reads, and our
+own second set (`member-questions.jsonl`): short, typo-ridden questions as members type them,
+written after the first tuning so that the figures are not only those of the tuned set."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from community.settings import Settings
 DEMO_DIR = Path(__file__).parent
 ARTICLES_DIR = DEMO_DIR / "articles"
 DEV_QUESTIONS = DEMO_DIR / "dev-questions.jsonl"
+MEMBER_QUESTIONS = DEMO_DIR / "member-questions.jsonl"
 
 
 def load_demo_articles(db: Database, settings: Settings) -> list[str]:

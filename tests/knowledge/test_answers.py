@@ -205,3 +205,33 @@ def test_questions_the_articles_do_not_cover_stay_declined(demo_db, settings):
     ]:
         answer = ask(demo_db, settings, question, language)
         assert not answer.answered and answer.text == "", (question, answer.confidence)
+
+
+def test_typed_as_members_type_typos_and_english_words_for_lithuanian_articles(demo_db, settings):
+    typo = ask(demo_db, settings, "kada isveza siukles")
+    assert typo.answered and typo.sources[0].id == "lt-atlieku-tvarkymas"
+    bus = ask(demo_db, settings, "bus timetable in alytus", "en")
+    assert "lt-miesto-autobusai" in [source.id for source in bus.sources]
+    sofa = ask(demo_db, settings, "kur ismesti sena sofa")
+    assert sofa.answered and sofa.sources[0].id in {"lt-atlieku-tvarkymas", "en-waste-recycling"}
+
+
+def test_a_question_off_every_topic_gets_no_unrelated_suggestions(demo_db, settings):
+    pizza = ask(demo_db, settings, "recommend a good pizza place", "en")
+    assert not pizza.answered and pizza.suggestions == []
+    vilnius = ask(demo_db, settings, "darzeliai vilniuje")
+    assert not vilnius.answered
+    assert vilnius.suggestions and vilnius.suggestions[0].id.startswith("lt-darzel")
+
+
+def test_member_questions_meet_the_issue_figures(demo_db, settings):
+    """Our second labelled set (member-questions.jsonl), not the one the weights were fit on."""
+    from knowledge.demo import MEMBER_QUESTIONS
+    from knowledge.evaluation import Prediction, evaluate, read_questions
+
+    def predict(question: str, language: str) -> Prediction:
+        answer = ask(demo_db, settings, question, language)
+        return Prediction(answer.answered, answer.text, [s.id for s in answer.sources])
+
+    report = evaluate(predict, read_questions(MEMBER_QUESTIONS))
+    assert report.cited_at_3 >= 0.9 and report.out_of_scope_declined >= 0.7
