@@ -4,5 +4,7 @@ from __future__ import annotations
 
 from community.database import COMMUNITY_SCHEMA, Schema
 from knowledge.schema import KNOWLEDGE_SCHEMA
+from ledger.schema import LEDGER_SCHEMA
+from rewards.schema import REWARDS_SCHEMA
 
-SCHEMAS: tuple[Schema, ...] = (COMMUNITY_SCHEMA, KNOWLEDGE_SCHEMA)
+SCHEMAS: tuple[Schema, ...] = (COMMUNITY_SCHEMA, KNOWLEDGE_SCHEMA, LEDGER_SCHEMA, REWARDS_SCHEMA)

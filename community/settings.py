@@ -88,6 +88,35 @@ class Settings(BaseSettings):
         description="An LLM answer slower than this is dropped for the extractive one.",
     )
 
+    chain_url: str | None = Field(
+        default=None,
+        description="JSON-RPC node the reward ledger writes to (e.g. anvil at "
+        "http://127.0.0.1:8545); unset: an embedded EVM in process, rebuilt from SQL on start.",
+    )
+    chain_private_key: SecretStr | None = Field(
+        default=None,
+        description="Hex private key of the account that deploys and writes the ledger "
+        "contract on ALYTUS_CHAIN_URL.",
+    )
+    ledger_mode: Literal["batch", "merkle"] = Field(
+        default="batch",
+        description="How rewards go on chain: batch (each reward recorded) or merkle (one "
+        "root per batch, each reward provable by its proof).",
+    )
+    ledger_batch_size: int = Field(
+        default=200, gt=0, description="Rewards per ledger transaction (or per Merkle root)."
+    )
+    ledger_secret: SecretStr | None = Field(
+        default=None,
+        description="Server secret that derives members' pseudonymous chain addresses; "
+        "unset: generated once into ALYTUS_HOME/secrets.",
+    )
+    passport_private_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs Alytus Passport QR tokens; unset: "
+        "generated once into ALYTUS_HOME/secrets.",
+    )
+
     @property
     def home_dir(self) -> Path:
         """ALYTUS_HOME with ~ expanded; created on demand by the code that writes there."""

@@ -1,0 +1,35 @@
+"""Server secrets: from the environment in production, generated once for the embedded defaults.
+
+A secret set in the environment (through `Settings`) always wins. With none set, the first
+use writes a random one to ALYTUS_HOME/secrets/<name> (readable by the owner only), so a
+fresh `alytus init --demo` runs with no accounts and the secret survives restarts; an
+operator who sets the variable later must keep the old value to keep old addresses and
+passports valid.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as random
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from community.settings import Settings
+
+
+def local_secret(settings: Settings, name: str, given: SecretStr | None, size: int = 32) -> bytes:
+    """The secret `name`: `given` (from the environment) or the one kept in ALYTUS_HOME."""
+    if given is not None and given.get_secret_value():
+        return given.get_secret_value().encode("utf-8")
+    path = settings.home_dir / "secrets" / name
+    if not path.exists():
+        _write_private(path, random.token_hex(size).encode("ascii"))
+    return path.read_bytes().strip()
+
+
+def _write_private(path: Path, value: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(value)

@@ -1,0 +1,1 @@
+"""Tables of the ledger room (filled in by its first migration)."""

@@ -1,0 +1,1 @@
+"""Tables of the rewards room (filled in by its first migration)."""

@@ -1,0 +1,11 @@
+"""The rewards room's share of the database schema (an Alembic branch of its own)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from community.database import Schema
+
+REWARDS_SCHEMA = Schema(
+    versions=Path(__file__).parent / "migrations" / "versions", models="rewards.models"
+)
