@@ -1,0 +1,1 @@
+"""Tables of the Alytus Passport, partners and offers (filled in by their migration)."""
