@@ -16,7 +16,11 @@ from community.members import UnknownMember, get_member, member_view
 from community.models import Member
 from community.settings import get_settings
 from knowledge.cli import ask, kb_app
+from ledger.cli import build_ledger_cli
 from nlu.cli import build_cli
+from rewards.cli import rewards_app
+from rewards.journal import expected_on_chain
+from rewards.passport_cli import partners_app, passport_app
 
 app = typer.Typer(help="Alytus Connect: the city's community assistant.", no_args_is_help=True)
 members_app = typer.Typer(help="Members of the community (GDPR: show, export, erase).")
@@ -62,20 +66,41 @@ def init(
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    ledger: Annotated[
+        bool,
+        typer.Option(
+            help="Also record rewards on the ledger in this process (off when `alytus worker` "
+            "does it; the embedded chain must have one writer)."
+        ),
+    ] = True,
 ) -> None:
     """Run the web chat and HTTP API (migrations are applied first)."""
+    import threading
+
     import uvicorn
 
     from admin.web import create_app
+    from ledger.outbox import run_forever
 
     settings = get_settings()
-    _database()
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-    )
+    db = _database()
+    stop = threading.Event()
+    if ledger:
+        threading.Thread(
+            target=run_forever,
+            kwargs={"db": db, "settings": settings, "stop": stop},
+            name="ledger",
+            daemon=True,
+        ).start()
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+        )
+    finally:
+        stop.set()
 
 
 @app.command()
@@ -172,3 +197,21 @@ def rasa_actions(
 app.add_typer(build_cli(lambda: get_settings().nlu_cache_dir), name="nlu")
 app.add_typer(kb_app, name="kb")
 app.command("ask")(ask)
+app.add_typer(rewards_app, name="rewards")
+app.add_typer(passport_app, name="passport")
+app.add_typer(partners_app, name="partners")
+app.add_typer(build_ledger_cli(expected_on_chain), name="ledger")
+
+
+@app.command()
+def worker(
+    interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 5.0,
+) -> None:
+    """Record pending rewards on the ledger, continuously (stop with Ctrl-C)."""
+    from ledger.outbox import run_forever
+
+    typer.echo("worker: recording rewards on the ledger; Ctrl-C stops")
+    try:
+        run_forever(db=_database(), settings=get_settings(), interval=interval)
+    except KeyboardInterrupt:
+        typer.echo("worker stopped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -17,6 +18,8 @@ from community.members import (
 from community.models import utcnow
 from community.profile import ConsentPurpose
 from community.settings import Settings
+from rewards.journal import award
+from rewards.partners import add_offer, add_partner, list_partners
 
 DEMO_FILE = Path(__file__).with_name("demo.yml")
 
@@ -47,5 +50,31 @@ def load_demo(db: Database, settings: Settings) -> Iterator[str]:
             member.onboarded_at = utcnow()
             ensure_referral_code(session=session, member=member)
             session.add(member)
+            session.flush()
+            for rule in ("onboarding.complete", "profile.complete"):
+                award(
+                    session=session,
+                    settings=settings,
+                    member_id=member.id,
+                    rule=rule,
+                    key=str(member.id),
+                )
             created += 1
     yield f"demo members: {created} created, {len(data['members']) - created} already there"
+    yield from _load_partners(db, data.get("partners", []))
+
+
+def _load_partners(db: Database, partners: list[dict[str, Any]]) -> Iterator[str]:
+    """The demo partners and their offers, once (a partner already there is left alone)."""
+    added = 0
+    with db.session() as session:
+        known = {partner.name for partner in list_partners(session=session)}
+        for row in partners:
+            if row["name"] in known:
+                continue
+            partner = add_partner(session=session, name=row["name"], address=row.get("address"))
+            assert partner.id is not None
+            for offer in row.get("offers", []):
+                add_offer(session=session, partner_id=partner.id, **offer)
+            added += 1
+    yield f"demo partners: {added} added, {len(partners) - added} already there"

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from admin.assembly import build_engine
+from admin.passport_web import build_passport_router
 from bots.catalog import LANGUAGES, Catalog, default_catalog
 from bots.channels.webchat import build_router
 from bots.engine import Engine
@@ -72,6 +73,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     secure = settings.public_url.startswith("https://")
     app.include_router(build_router(engine, secure_cookies=secure))
+    app.include_router(build_passport_router(settings, engine.db))
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:

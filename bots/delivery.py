@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bots.catalog import Catalog
-from bots.messages import Reply
+from bots.messages import Button, Reply
 from community.models import Member, Notification
 from community.notifications import claim_pending, mark_sent
 
@@ -18,10 +18,31 @@ PULL_PLATFORMS = ("web", "terminal")
 
 
 def render(catalog: Catalog, member: Member, notification: Notification) -> Reply:
-    """The notification as the member reads it, from the catalogue, in their language."""
-    return Reply(
-        text=catalog.text(member.language, notification.message_key, **notification.params)
-    )
+    """The notification as the member reads it, from the catalogue, in their language.
+
+    A parameter given in both languages ("name_lt", "name_en") reaches the text as "name"
+    in the member's language; a notification that asks for an answer gets its buttons."""
+    params = dict(notification.params)
+    suffix = f"_{member.language}"
+    params |= {key.removesuffix(suffix): v for key, v in params.items() if key.endswith(suffix)}
+    text = catalog.text(member.language, notification.message_key, **params)
+    return Reply(text=text, buttons=_buttons(catalog, member, notification))
+
+
+def _buttons(catalog: Catalog, member: Member, notification: Notification) -> tuple[Button, ...]:
+    if (
+        notification.message_key == "rewards.mayor_invitation"
+        and "invitation_id" in notification.params
+    ):
+        invitation = notification.params["invitation_id"]
+        return tuple(
+            Button(
+                catalog.text(member.language, f"rewards.rsvp_button_{answer}"),
+                f"/rsvp {invitation} {answer}",
+            )
+            for answer in ("yes", "no")
+        )
+    return ()
 
 
 def collect_for(

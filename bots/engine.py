@@ -13,7 +13,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bots import intents
+from bots import intents, rewarding
 from bots.answering import SUGGESTION_PREFIX, AnswerFn, answer_replies, suggestion_question
 from bots.catalog import Catalog, default_catalog
 from bots.delivery import collect_for
@@ -37,6 +37,7 @@ from community.updates import claim_update
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "language", "profile", "privacy", "cancel")
+REWARD_COMMANDS = ("points", "passport", "offers", "invite", "checkin", "leaderboard", "rsvp")
 # Intents that do what a command does, typed in words ("noriu pakeisti kalba").
 COMMAND_INTENTS = {
     "help": "help",
@@ -44,6 +45,11 @@ COMMAND_INTENTS = {
     "change_language": "language",
     "edit_profile": "profile",
     "start_onboarding": "start",
+    "my_points": "points",
+    "my_passport": "passport",
+    "partner_offers": "offers",
+    "leaderboard": "leaderboard",
+    "invite_friend": "invite",
 }
 # Intents that may interrupt a question the member is in the middle of.
 INTERRUPTING = {*COMMAND_INTENTS, "privacy_export", "privacy_erase", "talk_to_human"}
@@ -165,7 +171,7 @@ class Engine:
                 *self._current_question(turn),
             ]
         command = split_command(turn.payload or turn.text)
-        if command and command[0] in COMMANDS:
+        if command and command[0] in (*COMMANDS, *REWARD_COMMANDS):
             return self._command(turn, *command)
         if command:
             return [Reply(text=turn.t("common.unknown_command")), self._help(turn)]
@@ -237,15 +243,11 @@ class Engine:
             return privacy.export(turn)
         if intent == "privacy_erase":
             return privacy.ask_erase(turn)
-        if intent == "invite_friend":
-            return [invitation(turn)]
         if intent == "talk_to_human":
             return intents.handoff(turn, intent)
         if intent in intents.SIMPLE_REPLIES:
             replies = intents.simple_reply(turn, intent)
             return [*replies, self._help(turn)] if intent == "greet" else replies
-        if intent in intents.NOT_YET:
-            return intents.not_yet(turn, intent)
         if intent in intents.QUESTIONS:
             if self.answer is None or not text:
                 return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]
@@ -265,7 +267,24 @@ class Engine:
         if name == "cancel":
             turn.finish()
             return [Reply(text=turn.t("common.cancelled")), self._help(turn)]
+        if name in REWARD_COMMANDS:
+            return self._reward_command(turn, name, argument)
         return self.flows[name].start(turn)
+
+    def _reward_command(self, turn: Turn, name: str, argument: str) -> list[Reply]:
+        if name == "invite":
+            return [invitation(turn)]
+        if name == "checkin":
+            return rewarding.checkin(turn, argument)
+        if name == "leaderboard":
+            return rewarding.leaderboard_command(turn, argument)
+        if name == "rsvp":
+            return rewarding.rsvp_command(turn, argument)
+        return {
+            "points": rewarding.points,
+            "passport": rewarding.passport,
+            "offers": rewarding.offers,
+        }[name](turn)
 
     def _current_question(self, turn: Turn) -> list[Reply]:
         step = turn.conversation.step

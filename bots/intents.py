@@ -24,8 +24,6 @@ class Understanding(Protocol):
 
 # Intents answered by one catalogue message; the message key is "intent.reply_<name>".
 SIMPLE_REPLIES = ("greet", "goodbye", "thanks", "bot_challenge", "affirm", "deny")
-# Intents served by parts of the product that are not built yet (rewards): said plainly.
-NOT_YET = ("my_points", "my_passport", "partner_offers", "leaderboard")
 # Intents the knowledge base answers (the feed of events and jobs will join it later).
 QUESTIONS = (
     "service_question",
@@ -70,10 +68,6 @@ Action = Callable[[Turn, str], list[Reply]]
 
 def simple_reply(turn: Turn, intent: str) -> list[Reply]:
     return [Reply(text=turn.t(f"intent.reply_{intent}"))]
-
-
-def not_yet(turn: Turn, intent: str) -> list[Reply]:
-    return [Reply(text=turn.t("intent.not_yet"))]
 
 
 def handoff(turn: Turn, intent: str) -> list[Reply]:

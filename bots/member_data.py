@@ -14,6 +14,7 @@ from community.members import erase_member, export_member
 from community.models import Member, as_utc
 from knowledge.inbox import forget_member_questions
 from knowledge.models import UnansweredQuestion
+from rewards import journal, passport
 
 
 def export_everything(*, session: Session, member: Member) -> dict[str, Any]:
@@ -28,6 +29,9 @@ def export_everything(*, session: Session, member: Member) -> dict[str, Any]:
         {"question": q.question, "asked_at": as_utc(q.asked_at).isoformat(), "status": q.status}
         for q in questions
     ]
+    assert member.id is not None
+    data["rewards"] = journal.export_member(session=session, member_id=member.id)
+    data["passports"] = passport.export_passports(session, member.id)
     return data
 
 
@@ -38,4 +42,8 @@ def erase_everything(*, session: Session, member: Member, notice_version: str) -
     removed = erase_member(session=session, member=member, notice_version=notice_version)
     if forget_member_questions(session=session, member_id=member_id):
         removed.append("questions_for_staff")
+    # reward entries stay (they are on the ledger) but no longer point to the member
+    journal.forget_member(session=session, member_id=member_id)
+    passport.forget_member(session, member_id)
+    removed.append("rewards_link")
     return removed

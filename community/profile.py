@@ -7,6 +7,7 @@ allowed values, and message catalogues hold their labels in each language.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 
 class Relation(StrEnum):
@@ -56,3 +57,20 @@ class Platform(StrEnum):
     TELEGRAM = "telegram"
     DISCORD = "discord"
     MESSENGER = "messenger"
+
+
+class _Profile(Protocol):
+    relation: str | None
+    country: str | None
+    interests: list[str]
+    return_intention: str | None
+
+
+def profile_complete(member: _Profile) -> bool:
+    """Every profile question that applies to the member has an answer: the relation, where
+    an emigrant or a friend lives, at least one interest, and an emigrant's plan to return."""
+    if not member.relation or not member.interests:
+        return False
+    if member.relation in (Relation.EMIGRANT, Relation.FRIEND) and not member.country:
+        return False
+    return member.relation != Relation.EMIGRANT or bool(member.return_intention)

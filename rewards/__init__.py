@@ -1,1 +1,2 @@
-"""Rewards room: rules, reward journal, levels, badges, Alytus Passport (not built yet)."""
+"""Rewards room: rules, the reward journal, levels, badges, check-ins, the leaderboard, the
+mayor's invitation, the Alytus Passport, partners and offers."""

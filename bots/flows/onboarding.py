@@ -11,6 +11,7 @@ from bots.flows.base import Answered
 from bots.flows.questions import QUESTIONS, take_answer
 from bots.messages import Link, Reply
 from bots.referrals import referral_link
+from bots.rewarding import taking_part
 from bots.turn import Turn
 from community.members import ensure_referral_code, member_by_referral_code
 from community.models import Member, utcnow
@@ -68,8 +69,12 @@ class OnboardingFlow:
             turn.session.add(turn.member)
 
     def _complete(self, turn: Turn) -> list[Reply]:
+        first_time = turn.member.onboarded_at is None
         turn.member.onboarded_at = turn.member.onboarded_at or utcnow()
         code = ensure_referral_code(session=turn.session, member=turn.member)
+        if first_time:
+            turn.session.add(turn.member)
+            taking_part(turn, turn.member)
         link = referral_link(turn.settings, turn.incoming.platform, code)
         turn.finish()
         return [

@@ -6,6 +6,7 @@ from bots.flows import choices
 from bots.flows.base import Answered
 from bots.flows.questions import QUESTIONS, country_name, pressed, take_answer
 from bots.messages import Reply
+from bots.rewarding import profile_completed
 from bots.turn import Turn
 from community.members import has_consent
 from community.profile import ConsentPurpose
@@ -68,6 +69,8 @@ class ProfileFlow:
         if not isinstance(outcome, Answered):
             return outcome
         turn.finish()
+        turn.session.add(turn.member)
+        profile_completed(turn, turn.member)
         return [Reply(text=turn.t("profile.saved")), self._menu(turn)]
 
     def _choose(self, turn: Turn) -> list[Reply]:

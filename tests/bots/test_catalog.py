@@ -29,7 +29,7 @@ def keys_used_in_code() -> set[str]:
     keys |= {f"consent.purpose_{p.value}" for p in ConsentPurpose}
     keys |= {f"language.{language}" for language in LANGUAGES}
     keys |= {f"intent.reply_{name}" for name in intents.SIMPLE_REPLIES}
-    acted_on = {*COMMAND_INTENTS, *INTERRUPTING, *intents.NOT_YET, *intents.QUESTIONS}
+    acted_on = {*COMMAND_INTENTS, *INTERRUPTING, *intents.QUESTIONS}
     keys |= {f"intent.label_{name}" for name in acted_on - {"inform"}}
     return keys
 

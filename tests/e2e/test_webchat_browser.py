@@ -8,6 +8,7 @@ onboarding, laptop and phone sized, land in artifacts/screenshots/.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -67,6 +68,13 @@ class LiveServer:
         )
         assert shown.returncode == 0, shown.stderr
         return json.loads(shown.stdout)
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [self.cli, *args], env=self.env, cwd=self.home, capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"alytus {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
 
 
 def _alytus_cli() -> str:
@@ -459,4 +467,45 @@ def test_staff_publish_an_answer_and_the_open_chat_shows_it(
     expect(chat.last_bot_message()).to_contain_text("https://alytus.lt/sunu-aiksteles")
     chat.screenshot("webchat-answer-found-phone.png")
     assert chat.page_errors == []
+    context.close()
+
+
+def test_the_passport_card_from_the_chat_verifies_on_a_merchants_phone(
+    server: LiveServer, browser: Browser
+) -> None:
+    """/passport in the web chat shows the card; the QR code in that very image (decoded with
+    zxing-cpp) opens the verify page, which checks the signature in the browser: valid."""
+    import zxingcpp
+    from PIL import Image
+
+    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    chat = Chat(context)
+    chat.open(f"{server.url}/?lang=en")
+    chat.press("lang:en")
+    chat.press("consent:all")
+    chat.press("relation:resident")
+    chat.press("interest:sport")
+    chat.press("interest:done")
+    member = server.member(chat.member_cookie())
+    chat.say("/passport")
+    assert "more points" in chat.bot_texts()[-1]
+    server.run(
+        "rewards", "award", "--user", str(member["id"]), "--points", "300", "--reason", "e2e"
+    )
+
+    chat.say("/passport")
+    card = chat.page.locator(".message--bot img.message__image").last
+    expect(card).to_be_visible()
+    src = card.get_attribute("src") or ""
+    assert "/passport/card.png?t=" in src
+    image = chat.page.request.get(src)
+    assert image.ok and image.headers["content-type"] == "image/png"
+    chat.screenshot("webchat-passport-phone.png")
+    decoded = [code.text for code in zxingcpp.read_barcodes(Image.open(io.BytesIO(image.body())))]
+    assert len(decoded) == 1 and decoded[0].startswith(f"{server.url}/passport/verify#t=")
+
+    merchant = browser.new_context(viewport=PHONE, locale="lt-LT").new_page()
+    merchant.goto(decoded[0])
+    expect(merchant.locator("#check")).to_have_attribute("data-ready", "yes", timeout=15_000)
+    assert merchant.locator("#result").get_attribute("data-status") == "valid"
     context.close()
