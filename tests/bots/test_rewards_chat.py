@@ -3,7 +3,7 @@ the ledger proof, level-ups announced, event check-in codes, the passport card, 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from bots.engine import Engine
@@ -14,6 +14,7 @@ from community.models import utcnow
 from community.settings import Settings
 from ledger.outbox import sync
 from rewards.checkins import create_checkin_code
+from rewards.invitations import invitation_counts, send_mayor_invitation
 from rewards.journal import award
 from rewards.partners import add_offer, add_partner
 
@@ -119,3 +120,36 @@ def test_in_lithuanian_typed_words_ask_for_points(
     for step in ("/start", "lietuviskai", "sutinku", "gyvenu alytuje", "sportas"):
         bot.say(step)
     verify_dialog(bot, [("kiek turiu tasku?", "Turite 80 tšk.")])
+
+
+def test_the_mayors_invitation_reaches_active_members_who_answer_with_a_button(
+    engine: Engine, db: Database, settings: Settings
+):
+    active, quiet = (
+        BotTester(engine=engine, user_id="active"),
+        BotTester(engine=engine, user_id="quiet"),
+    )
+    join(active)
+    join(quiet)
+    with db.session() as session:
+        award(
+            session=session,
+            settings=settings,
+            member_id=member_id(db, active),
+            rule="manual",
+            key="festival-volunteer",
+            points=500,
+            reason="volunteered all summer",
+        )
+        report = send_mayor_invitation(
+            session=session, event="Alytaus miesto šventė", held_on=date(2027, 6, 12), min_level=3
+        )
+    assert report.invited == 1
+    active.say("/help")
+    assert "The Mayor of Alytus invites you to Alytaus miesto šventė (2027-06-12)" in active.text()
+    yes = next(p for p in active.payloads() if p.startswith("/rsvp") and p.endswith("yes"))
+    verify_dialog(active, [(f"[{yes}]", "we look forward to seeing you")])
+    quiet.say("/help")
+    assert "Mayor" not in quiet.text()
+    with db.session() as session:
+        assert invitation_counts(session, report.invitation_id)["yes"] == 1
