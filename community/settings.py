@@ -117,6 +117,61 @@ class Settings(BaseSettings):
         "generated once into ALYTUS_HOME/secrets.",
     )
 
+    telegram_token: SecretStr | None = Field(
+        default=None, description="Telegram bot token from @BotFather; unset: no Telegram."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token to "
+        "POST /webhooks/telegram; the webhook refuses every request without it.",
+    )
+    telegram_api_base: str = Field(
+        default="https://api.telegram.org",
+        description="Bot API server (tests point it at a local server).",
+    )
+    telegram_rate_per_second: float = Field(
+        default=30.0, gt=0, description="Broadcast messages a second to Telegram, overall."
+    )
+    telegram_chat_rate_per_second: float = Field(
+        default=1.0, gt=0, description="Messages a second to one Telegram chat."
+    )
+    discord_token: SecretStr | None = Field(
+        default=None, description="Discord bot token; unset: no Discord."
+    )
+    discord_api_base: str | None = Field(
+        default=None,
+        description="Discord HTTP API base (tests point it at a local server); unset: Discord's.",
+    )
+    discord_guild_id: int | None = Field(
+        default=None, description="The Discord server whose roles follow members' levels."
+    )
+    discord_level_roles: dict[int, int] = Field(
+        default_factory=dict,
+        description='Level -> Discord role id, as JSON, e.g. {"2": 1234, "3": 5678}.',
+    )
+    messenger_verify_token: SecretStr | None = Field(
+        default=None, description="Token Meta sends to verify GET /webhooks/messenger."
+    )
+    messenger_app_secret: SecretStr | None = Field(
+        default=None,
+        description="App secret that signs Messenger webhooks (X-Hub-Signature-256).",
+    )
+    messenger_page_token: SecretStr | None = Field(
+        default=None, description="Page access token for the Messenger Send API."
+    )
+    messenger_api_base: str = Field(
+        default="https://graph.facebook.com/v21.0",
+        description="Graph API base for the Send API (tests point it at a local server).",
+    )
+    widget_origins: list[str] = Field(
+        default_factory=list,
+        description='Sites that may embed the chat widget, as JSON, e.g. ["https://alytus.lt"].',
+    )
+    quiet_hours: str = Field(
+        default="21-9",
+        description="Local hours (member's time zone) when broadcasts wait, e.g. 21-9.",
+    )
+
     @property
     def home_dir(self) -> Path:
         """ALYTUS_HOME with ~ expanded; created on demand by the code that writes there."""

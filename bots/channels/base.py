@@ -7,6 +7,8 @@ back to text (buttons become numbered lines), and a platform overrides what it s
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Protocol
 
 from bots.messages import Reply
 
@@ -54,3 +56,34 @@ class CollectingOutputChannel(OutputChannel):
 
     async def send_reply(self, recipient_id: str, reply: Reply) -> None:
         self.sent.append((recipient_id, reply))
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What a platform said to one proactive message (a notification, a broadcast)."""
+
+    delivered: bool
+    retry_after: float | None = None  # the platform asked us to wait (HTTP 429), in seconds
+    unreachable: bool = False  # the member blocked the bot or left: stop sending there
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A platform's pace for proactive messages: overall and to one chat, a second."""
+
+    per_second: float
+    per_chat_per_second: float
+
+
+class PushChannel(Protocol):
+    """A platform the bot may write to first (Telegram, Discord, Messenger): the delivery
+    worker and broadcasts send through it, within its rate limit."""
+
+    platform: str
+    rate: RateLimit
+
+    async def push(self, recipient_id: str, reply: Reply) -> SendOutcome:
+        """Send one reply to the member's user id on this platform; never raises for the
+        platform's own refusals (they come back in the outcome)."""
+        ...
