@@ -122,3 +122,18 @@ class Notification(SQLModel, table=True):
     attempts: int = Field(default=0)
     created_at: datetime = _when(default_factory=utcnow)
     sent_at: datetime | None = _when(default=None)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code (`/link`) that joins a second platform's account to a member."""
+
+    __tablename__ = "link_code"
+
+    code: str = Field(primary_key=True, max_length=12)
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(default=None)
