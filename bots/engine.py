@@ -13,7 +13,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bots import intents, rewarding
+from bots import intents, linking, rewarding
 from bots.answering import SUGGESTION_PREFIX, AnswerFn, answer_replies, suggestion_question
 from bots.catalog import Catalog, default_catalog
 from bots.delivery import collect_for
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "language", "profile", "privacy", "cancel")
 REWARD_COMMANDS = ("points", "passport", "offers", "invite", "checkin", "leaderboard", "rsvp")
+OTHER_COMMANDS = ("link",)
 # Intents that do what a command does, typed in words ("noriu pakeisti kalba").
 COMMAND_INTENTS = {
     "help": "help",
@@ -171,7 +172,7 @@ class Engine:
                 *self._current_question(turn),
             ]
         command = split_command(turn.payload or turn.text)
-        if command and command[0] in (*COMMANDS, *REWARD_COMMANDS):
+        if command and command[0] in (*COMMANDS, *REWARD_COMMANDS, *OTHER_COMMANDS):
             return self._command(turn, *command)
         if command:
             return [Reply(text=turn.t("common.unknown_command")), self._help(turn)]
@@ -269,6 +270,9 @@ class Engine:
             return [Reply(text=turn.t("common.cancelled")), self._help(turn)]
         if name in REWARD_COMMANDS:
             return self._reward_command(turn, name, argument)
+        if name == "link":
+            turn.finish()
+            return linking.link(turn, argument)
         return self.flows[name].start(turn)
 
     def _reward_command(self, turn: Turn, name: str, argument: str) -> list[Reply]:
