@@ -176,6 +176,39 @@ def members_erase(user: UserOpt, platform: PlatformOpt = "terminal") -> None:
     typer.echo(f"member {member_id} erased; removed: {', '.join(removed) or 'nothing was held'}")
 
 
+@app.command()
+def bots() -> None:
+    """Run the bots that connect out: Telegram polling and the Discord gateway (each when
+    its token is set); Ctrl-C stops them."""
+    import asyncio
+    import signal
+
+    settings = get_settings()
+    runners = []
+    if settings.telegram_token:
+        from bots.channels.telegram import run_polling
+
+        runners.append(("Telegram polling", run_polling))
+    if settings.discord_token:
+        from bots.channels.discord import run_gateway
+
+        runners.append(("Discord gateway", run_gateway))
+    if not runners:
+        typer.echo("error: set ALYTUS_TELEGRAM_TOKEN and/or ALYTUS_DISCORD_TOKEN", err=True)
+        raise typer.Exit(1)
+    engine = build_engine(settings, _database())
+
+    async def run_all() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await asyncio.gather(*(runner(engine, settings, stop) for _, runner in runners))
+
+    typer.echo("bots: " + ", ".join(name for name, _ in runners) + "; Ctrl-C stops")
+    asyncio.run(run_all())
+
+
 @app.command("rasa-actions")
 def rasa_actions(
     port: Annotated[int, typer.Option(help="Port of the action server.")] = 5055,
