@@ -43,7 +43,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN")
+            # IMMEDIATE: take the write lock at the start. A deferred transaction that read
+            # first and writes later fails at once ("database is locked", no busy wait) when
+            # another process (the ledger thread, a CLI command) wrote in between.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -147,18 +147,18 @@ def _attach(db: Database, chain: Chain) -> Ledger:
     chain_id = chain.chain_id
     with db.session() as session:
         row = session.get(LedgerContract, chain_id)
-        if row is None:
-            return _deploy(db, chain)
-        if chain.embedded:
-            if row.deploy_tx is None:
-                raise ChainRejected("the embedded ledger cannot be rebuilt: no deployment kept")
-            chain.send(SignedTx(raw=row.deploy_tx, tx_hash=row.deploy_tx_hash, nonce=0))
-        if not chain.has_code(row.address):
-            raise ChainRejected(
-                f"no ledger contract at {row.address} on chain {chain_id}: the node lost its "
-                "state (start anvil with --state FILE)"
-            )
-        return Ledger(chain=chain, address=row.address, deploy_block=row.deploy_block)
+    if row is None:  # outside the read: compiling and deploying takes seconds
+        return _deploy(db, chain)
+    if chain.embedded:
+        if row.deploy_tx is None:
+            raise ChainRejected("the embedded ledger cannot be rebuilt: no deployment kept")
+        chain.send(SignedTx(raw=row.deploy_tx, tx_hash=row.deploy_tx_hash, nonce=0))
+    if not chain.has_code(row.address):
+        raise ChainRejected(
+            f"no ledger contract at {row.address} on chain {chain_id}: the node lost its "
+            "state (start anvil with --state FILE)"
+        )
+    return Ledger(chain=chain, address=row.address, deploy_block=row.deploy_block)
 
 
 def _deploy(db: Database, chain: Chain) -> Ledger:
