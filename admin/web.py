@@ -14,7 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from admin.assembly import build_engine
+from admin.messenger_web import build_messenger_router
 from admin.passport_web import build_passport_router
+from admin.telegram_web import build_telegram_router
+from admin.widget_web import ChatCORS, allowed_origins, build_widget_router
 from bots.catalog import LANGUAGES, Catalog, default_catalog
 from bots.channels.webchat import build_router
 from bots.engine import Engine
@@ -74,6 +77,11 @@ def create_app(
     secure = settings.public_url.startswith("https://")
     app.include_router(build_router(engine, secure_cookies=secure))
     app.include_router(build_passport_router(settings, engine.db))
+    if settings.telegram_token:
+        app.include_router(build_telegram_router(settings, engine))
+    app.include_router(build_messenger_router(settings, engine))
+    app.include_router(build_widget_router(catalog))
+    app.add_middleware(ChatCORS, origins=allowed_origins(settings))
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:

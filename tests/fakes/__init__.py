@@ -1,0 +1,1 @@
+"""Local stand-ins for platform APIs (they speak the documented protocols)."""
