@@ -10,6 +10,7 @@ import typer
 
 from admin.assembly import build_engine, nlu_parser
 from admin.schema import SCHEMAS
+from bots.broadcast_cli import broadcast_app
 from bots.member_data import erase_everything
 from community.database import Database, migrate
 from community.members import UnknownMember, get_member, member_view
@@ -234,17 +235,37 @@ app.add_typer(rewards_app, name="rewards")
 app.add_typer(passport_app, name="passport")
 app.add_typer(partners_app, name="partners")
 app.add_typer(build_ledger_cli(expected_on_chain), name="ledger")
+app.add_typer(broadcast_app, name="broadcast")
 
 
 @app.command()
 def worker(
     interval: Annotated[float, typer.Option(help="Seconds between rounds when idle.")] = 5.0,
 ) -> None:
-    """Record pending rewards on the ledger, continuously (stop with Ctrl-C)."""
-    from ledger.outbox import run_forever
+    """Record pending rewards on the ledger and deliver notifications and broadcasts on the
+    push platforms, continuously (stop with Ctrl-C)."""
+    import threading
 
-    typer.echo("worker: recording rewards on the ledger; Ctrl-C stops")
+    from bots.push_delivery import run_forever as deliver_forever
+    from ledger.outbox import run_forever as record_forever
+
+    db, settings = _database(), get_settings()
+    stop = threading.Event()
+    delivery = threading.Thread(
+        target=deliver_forever,
+        kwargs={"db": db, "settings": settings, "stop": stop},
+        name="delivery",
+        daemon=True,
+    )
+    delivery.start()
+    typer.echo(
+        "worker: recording rewards on the ledger, delivering notifications and broadcasts "
+        "on Telegram, Discord and Messenger; Ctrl-C stops"
+    )
     try:
-        run_forever(db=_database(), settings=get_settings(), interval=interval)
+        record_forever(db=db, settings=settings, interval=interval, stop=stop)
     except KeyboardInterrupt:
         typer.echo("worker stopped")
+    finally:
+        stop.set()
+        delivery.join(timeout=10)

@@ -13,7 +13,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bots import intents, linking, rewarding
+from bots import intents, linking, news, rewarding
 from bots.answering import SUGGESTION_PREFIX, AnswerFn, answer_replies, suggestion_question
 from bots.catalog import Catalog, default_catalog
 from bots.delivery import collect_for
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "help", "language", "profile", "privacy", "cancel")
 REWARD_COMMANDS = ("points", "passport", "offers", "invite", "checkin", "leaderboard", "rsvp")
-OTHER_COMMANDS = ("link",)
+OTHER_COMMANDS = ("link", "news", "optout", "optin")
 # Intents that do what a command does, typed in words ("noriu pakeisti kalba").
 COMMAND_INTENTS = {
     "help": "help",
@@ -273,6 +273,10 @@ class Engine:
         if name == "link":
             turn.finish()
             return linking.link(turn, argument)
+        if name == "news":
+            return news.news(turn)
+        if name in ("optout", "optin"):
+            return (news.opt_out if name == "optout" else news.opt_in)(turn, argument)
         return self.flows[name].start(turn)
 
     def _reward_command(self, turn: Turn, name: str, argument: str) -> list[Reply]:

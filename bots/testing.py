@@ -56,7 +56,12 @@ class BotTester:
         return self.last
 
     def payloads(self) -> list[str]:
-        return [button.payload for reply in self.last for button in reply.buttons]
+        """Payloads of the buttons just offered, on the replies and on their cards."""
+        return [
+            button.payload
+            for reply in self.last
+            for button in (*reply.buttons, *(b for card in reply.cards for b in card.buttons))
+        ]
 
     def text(self) -> str:
         """All of the last replies as the member would read them on a text screen."""

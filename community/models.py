@@ -137,3 +137,87 @@ class LinkCode(SQLModel, table=True):
     )
     expires_at: datetime = _when()
     used_at: datetime | None = _when(default=None)
+
+
+class FeedItem(SQLModel, table=True):
+    """Something the city tells members (an event, a job, a chance...), in both languages.
+
+    `audience` narrows who hears of it: lists of relations, countries, interests, languages
+    and return intentions; an empty or missing list means everyone.
+    """
+
+    __tablename__ = "feed_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, index=True)
+    title_lt: str = Field(max_length=200)
+    title_en: str = Field(max_length=200)
+    body_lt: str = Field(default="", max_length=3000)
+    body_en: str = Field(default="", max_length=3000)
+    url: str | None = Field(default=None, max_length=500)
+    starts_at: datetime | None = _when(default=None)
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    published_at: datetime = _when(default_factory=utcnow, index=True)
+
+
+class NewsOptOut(SQLModel, table=True):
+    """A member who no longer wants news of one kind (`/optout job`)."""
+
+    __tablename__ = "news_opt_out"
+
+    member_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(primary_key=True, max_length=20)
+    at: datetime = _when(default_factory=utcnow)
+
+
+class Broadcast(SQLModel, table=True):
+    """One feed item sent to its audience; its deliveries say who got it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("feed_item.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    status: str = Field(default="draft", max_length=12, index=True)
+    planned: int = Field(default=0)
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _when(default_factory=utcnow)
+    started_at: datetime | None = _when(default=None)
+    finished_at: datetime | None = _when(default=None)
+
+
+class BroadcastDelivery(SQLModel, table=True):
+    """One member's copy of one broadcast: at most one row, so a resumed send skips it.
+
+    `claimed_by` / `claimed_at` lease the row to one sender; `status` "sending" is written
+    just before the platform call, so a row found "sending" after a crash is in doubt.
+    """
+
+    __tablename__ = "broadcast_delivery"
+    __table_args__ = (UniqueConstraint("broadcast_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("broadcast.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    platform: str = Field(max_length=20)
+    recipient_id: str = Field(default="", max_length=255)
+    language: str = Field(default="lt", max_length=8)
+    time_zone: str = Field(default="Europe/Vilnius", max_length=64)
+    status: str = Field(default="pending", max_length=12, index=True)
+    attempts: int = Field(default=0)
+    not_before: datetime | None = _when(default=None)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_at: datetime | None = _when(default=None)
+    sent_at: datetime | None = _when(default=None)
+    error: str | None = Field(default=None, max_length=500)
