@@ -187,7 +187,7 @@ def bots() -> None:
     settings = get_settings()
     runners = []
     if settings.telegram_token:
-        from bots.channels.telegram import run_polling
+        from bots.channels.telegram_polling import run_polling
 
         runners.append(("Telegram polling", run_polling))
     if settings.discord_token:

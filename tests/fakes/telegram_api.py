@@ -137,6 +137,7 @@ class FakeTelegram:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._new_update: asyncio.Event | None = None
+        self._stopping = False
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -164,6 +165,9 @@ class FakeTelegram:
     def stop(self) -> None:
         if self._loop is None:
             return
+        self._stopping = True  # a long poll in flight returns now, so shutdown need not wait
+        if self._new_update is not None:
+            self._loop.call_soon_threadsafe(self._new_update.set)
         future = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)  # type: ignore[union-attr]
         future.result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -461,7 +465,7 @@ class FakeTelegram:
                     self._updates.popleft()
                 ready = [u for u in self._updates if u["update_id"] >= offset][:limit]
             left = deadline - time.monotonic()
-            if ready or left <= 0:
+            if ready or left <= 0 or self._stopping:
                 return ready
             assert self._new_update is not None
             self._new_update.clear()
