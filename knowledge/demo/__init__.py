@@ -1,7 +1,7 @@
 """The demo knowledge base: the shared test articles about Alytus services (`articles/`), the
 labelled development questions (`dev-questions.jsonl`) that `alytus kb eval` reads, and our
-own second set (`member-questions.jsonl`): short, typo-ridden questions as members type them,
-written after the first tuning so that the figures are not only those of the tuned set."""
+own second set (`member-questions.jsonl`): short, typo-ridden questions as members type them.
+Both sets were used to tune the retrieval, so neither is a held-out measure."""
 
 from __future__ import annotations
 
