@@ -9,13 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from .browser import PHONE, chromium, chromium_missing_reason
+from .live import alytus_cli, free_port, wait_until_healthy
 
 CHROMIUM_MISSING = chromium_missing_reason()
 
@@ -35,7 +31,6 @@ pytestmark = [
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
-START_TIMEOUT_S = 120
 CHECK_TIMEOUT_MS = 15_000
 
 
@@ -61,50 +56,19 @@ class LiveServer:
         return done.stdout
 
 
-def _alytus_cli() -> str:
-    beside_python = Path(sys.executable).with_name("alytus")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("alytus")
-    if found is None:
-        pytest.fail("the `alytus` command is not installed (pip install -e '.[dev]')")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"alytus serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"alytus serve did not answer /healthz in {START_TIMEOUT_S}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     home = tmp_path_factory.mktemp("passport-home")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALYTUS_")}
     env.update(ALYTUS_HOME=str(home), ALYTUS_PUBLIC_URL=url)
     request.getfixturevalue("nlu_parser")  # the NLU model, trained once for the session
     env["ALYTUS_NLU_DIR"] = str(request.getfixturevalue("nlu_cache_dir"))
     env["ALYTUS_DATABASE_URL"] = request.getfixturevalue("module_database_url")
-    live = LiveServer(url=url, cli=_alytus_cli(), env=env, home=home)
+    live = LiveServer(url=url, cli=alytus_cli(), env=env, home=home)
     live.run("init", "--demo")
 
     log = home / "serve.log"
@@ -117,7 +81,7 @@ def server(
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log)
         yield live
     finally:
         process.terminate()

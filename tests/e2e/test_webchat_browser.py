@@ -12,13 +12,7 @@ import io
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
+from .live import alytus_cli, free_port, wait_until_healthy
 
 CHROMIUM_MISSING = chromium_missing_reason()
 
@@ -41,7 +36,6 @@ SCREENSHOTS = REPO / "artifacts" / "screenshots"
 COOKIE = "alytus_chat"
 REFERRAL_LINK = re.compile(r"[?&]ref=([A-Z0-9]{8})\b")
 REPLY_TIMEOUT_MS = 30_000
-START_TIMEOUT_S = 120
 
 
 # ---- the server -------------------------------------------------------------------------------
@@ -77,22 +71,6 @@ class LiveServer:
         return done.stdout
 
 
-def _alytus_cli() -> str:
-    beside_python = Path(sys.executable).with_name("alytus")
-    if beside_python.exists():
-        return str(beside_python)
-    found = shutil.which("alytus")
-    if found is None:
-        pytest.fail("the `alytus` command is not installed (pip install -e '.[dev]')")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _database_url(request: pytest.FixtureRequest) -> str | None:
     """A fresh database for this module (SQLite, or PostgreSQL when the suite runs on it)."""
     try:
@@ -101,27 +79,12 @@ def _database_url(request: pytest.FixtureRequest) -> str | None:
         return None  # the SQLite default inside ALYTUS_HOME
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"alytus serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"alytus serve did not answer /healthz in {START_TIMEOUT_S}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     home = tmp_path_factory.mktemp("alytus-home")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALYTUS_")}
     env.update(ALYTUS_HOME=str(home), ALYTUS_PUBLIC_URL=url)
@@ -130,7 +93,7 @@ def server(
     database_url = _database_url(request)
     if database_url:
         env["ALYTUS_DATABASE_URL"] = database_url
-    cli = _alytus_cli()
+    cli = alytus_cli()
 
     init = subprocess.run(
         [cli, "init", "--demo"], env=env, cwd=home, capture_output=True, text=True, timeout=300
@@ -147,7 +110,7 @@ def server(
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log)
         yield LiveServer(url=url, cli=cli, env=env, home=home)
     finally:
         process.terminate()

@@ -21,13 +21,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
-from .test_webchat_browser import (
-    LiveServer,
-    _alytus_cli,
-    _database_url,
-    _free_port,
-    _wait_until_healthy,
-)
+from .live import alytus_cli, free_port, wait_until_healthy
+from .test_webchat_browser import LiveServer, _database_url
 
 CHROMIUM_MISSING = chromium_missing_reason()
 
@@ -97,7 +92,7 @@ class Site:
 
 @pytest.fixture(scope="module")
 def app_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +136,7 @@ def server(
     database_url = _database_url(request)
     if database_url:
         env["ALYTUS_DATABASE_URL"] = database_url
-    cli = _alytus_cli()
+    cli = alytus_cli()
     init = subprocess.run(
         [cli, "init", "--demo"], env=env, cwd=home, capture_output=True, text=True, timeout=300
     )
@@ -157,7 +152,7 @@ def server(
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log)
         yield LiveServer(url=url, cli=cli, env=env, home=home)
     finally:
         process.terminate()
