@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import threading
 from typing import Annotated
 
 import typer
 
 from admin.assembly import build_engine, nlu_parser
 from admin.schema import SCHEMAS
+from admin.staff_cli import staff_app
 from bots.broadcast_cli import broadcast_app
 from bots.member_data import erase_everything
 from community.database import Database, migrate
 from community.members import UnknownMember, get_member, member_view
 from community.models import Member
+from community.prospects_cli import prospects_app
 from community.settings import get_settings
 from knowledge.cli import ask, kb_app
 from ledger.cli import build_ledger_cli
@@ -26,6 +30,7 @@ from rewards.passport_cli import partners_app, passport_app
 app = typer.Typer(help="Alytus Connect: the city's community assistant.", no_args_is_help=True)
 members_app = typer.Typer(help="Members of the community (GDPR: show, export, erase).")
 app.add_typer(members_app, name="members")
+app.add_typer(staff_app, name="staff")
 
 UserOpt = Annotated[str, typer.Option("--user", help="The member's user id on the platform.")]
 PlatformOpt = Annotated[str, typer.Option("--platform", help="terminal, web, telegram, ...")]
@@ -55,9 +60,11 @@ def init(
     typer.echo(f"database ready: {db.bind.url.render_as_string(hide_password=True)}")
     if demo:
         from admin.demo import load_demo
+        from admin.demo_staff import load_demo_staff
         from knowledge.demo import load_demo_articles
 
-        for line in [*load_demo(db, settings), *load_demo_articles(db, settings)]:
+        lines = [*load_demo(db, settings), *load_demo_staff(db, settings)]
+        for line in [*lines, *load_demo_articles(db, settings)]:
             typer.echo(line)
     parser = nlu_parser(settings)  # trains and caches the model now, not at the first message
     typer.echo(f"language understanding ready: {len(parser.model.intents)} intents")
@@ -76,7 +83,6 @@ def serve(
     ] = True,
 ) -> None:
     """Run the web chat and HTTP API (migrations are applied first)."""
-    import threading
 
     import uvicorn
 
@@ -95,7 +101,8 @@ def serve(
         ).start()
     try:
         uvicorn.run(
-            create_app(settings),
+            # one Database for the app and the ledger thread: one embedded chain, one writer
+            create_app(settings, engine=build_engine(settings, db)),
             host=host or settings.host,
             port=port or settings.port,
             log_level="info",
@@ -236,6 +243,24 @@ app.add_typer(passport_app, name="passport")
 app.add_typer(partners_app, name="partners")
 app.add_typer(build_ledger_cli(expected_on_chain), name="ledger")
 app.add_typer(broadcast_app, name="broadcast")
+app.add_typer(prospects_app, name="prospects")
+
+
+def _housekeeping(db: Database, stop: threading.Event, every: float = 60.0) -> None:
+    """Once a minute: tomorrow's event reminders, and group suggestions past 90 days purged."""
+    from bots.events import queue_reminders
+    from community.models import utcnow
+    from community.suggestions import purge_old_suggestions
+
+    while True:
+        try:
+            with db.session() as session:
+                queue_reminders(session, utcnow())
+                purge_old_suggestions(session)
+        except Exception:  # the loop must outlive one bad round
+            logging.getLogger("alytus.worker").exception("reminders or purge failed")
+        if stop.wait(every):
+            return
 
 
 @app.command()
@@ -244,7 +269,6 @@ def worker(
 ) -> None:
     """Record pending rewards on the ledger and deliver notifications and broadcasts on the
     push platforms, continuously (stop with Ctrl-C)."""
-    import threading
 
     from bots.push_delivery import run_forever as deliver_forever
     from ledger.outbox import run_forever as record_forever
@@ -258,6 +282,9 @@ def worker(
         daemon=True,
     )
     delivery.start()
+    threading.Thread(
+        target=_housekeeping, kwargs={"db": db, "stop": stop}, name="housekeeping", daemon=True
+    ).start()
     typer.echo(
         "worker: recording rewards on the ledger, delivering notifications and broadcasts "
         "on Telegram, Discord and Messenger; Ctrl-C stops"

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from admin.demo_activity import load_demo_activity
 from community.database import Database
 from community.members import (
     ensure_referral_code,
@@ -62,6 +63,7 @@ def load_demo(db: Database, settings: Settings) -> Iterator[str]:
             created += 1
     yield f"demo members: {created} created, {len(data['members']) - created} already there"
     yield from _load_partners(db, data.get("partners", []))
+    yield from load_demo_activity(db, settings)
 
 
 def _load_partners(db: Database, partners: list[dict[str, Any]]) -> Iterator[str]:

@@ -1,4 +1,5 @@
-"""The HTTP app: the web chat page, the privacy notice, health, and the chat API.
+"""The HTTP app: the web chat page, the privacy notice, health, the chat API, and the staff
+admin under /admin (admin/console.py).
 
 Built by `create_app()` from settings (never at import time); `alytus serve` runs it.
 """
@@ -14,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from admin.assembly import build_engine
+from admin.console import install_console
 from admin.messenger_web import build_messenger_router
 from admin.passport_web import build_passport_router
 from admin.telegram_web import build_telegram_router
@@ -82,6 +84,7 @@ def create_app(
     app.include_router(build_messenger_router(settings, engine))
     app.include_router(build_widget_router(catalog))
     app.add_middleware(ChatCORS, origins=allowed_origins(settings))
+    install_console(app, settings, engine)
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:

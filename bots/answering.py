@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from bots.messages import Button, Link, Reply
 from bots.turn import Turn
+from community.activity import QUESTION, record_activity
 from community.settings import Settings
 from knowledge.answers import Answer, Source
 from knowledge.inbox import record_unanswered
@@ -65,6 +66,13 @@ def answer_replies(turn: Turn, question: str, answer_fn: AnswerFn) -> list[Reply
     """Answer a member's question, or say we don't know and file it for staff."""
     answer = answer_fn(
         session=turn.session, settings=turn.settings, question=question, language=turn.language
+    )
+    record_activity(
+        session=turn.session,
+        member_id=turn.member_id,
+        platform=turn.incoming.platform,
+        kind=QUESTION,
+        answered=answer.answered,
     )
     if answer.answered:
         return [render_answer(turn, answer)]

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bots.catalog import Catalog
@@ -338,3 +338,16 @@ async def send_broadcast(
         batch_size=batch_size,
     )
     return await sender.run()
+
+
+def start_scheduled_broadcasts(
+    *, db: Database, settings: Settings, now: datetime | None = None
+) -> list[int]:
+    """Plan the scheduled broadcasts whose time has come, the way `alytus broadcast send`
+    plans one (the settings' quiet hours); the worker's rounds then send them. Returns
+    the ids started."""
+    with db.session() as session:
+        started = broadcasts.start_due(session=session, now=now, quiet_hours=settings.quiet_hours)
+    for broadcast_id in started:
+        log.info("broadcast %s: scheduled time reached, started", broadcast_id)
+    return started

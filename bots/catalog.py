@@ -37,16 +37,27 @@ class Catalog:
         return set(self.messages.get(language, {}))
 
 
+def catalogue_files(language: str, locales_dir: Path = LOCALES_DIR) -> list[Path]:
+    """A language's .po files: messages.po, then one per feature (way_home.po, polls.po...)."""
+    folder = locales_dir / language / "LC_MESSAGES"
+    return sorted(folder.glob("*.po"), key=lambda path: (path.name != "messages.po", path.name))
+
+
 def read_catalog(locales_dir: Path = LOCALES_DIR) -> Catalog:
-    """Read every language's messages.po into one Catalog."""
+    """Read every language's .po files into one Catalog; a key defined twice is an error."""
     messages: dict[str, dict[str, str]] = {}
     for language in LANGUAGES:
-        path = locales_dir / language / "LC_MESSAGES" / "messages.po"
-        with path.open("rb") as handle:
-            po = read_po(handle, locale=language)
-        messages[language] = {
-            str(message.id): str(message.string) for message in po if message.id and message.string
-        }
+        merged: dict[str, str] = {}
+        for path in catalogue_files(language, locales_dir):
+            with path.open("rb") as handle:
+                po = read_po(handle, locale=language)
+            for message in po:
+                if not (message.id and message.string):
+                    continue
+                if str(message.id) in merged:
+                    raise ValueError(f"{path}: message {message.id!r} is already defined")
+                merged[str(message.id)] = str(message.string)
+        messages[language] = merged
     return Catalog(messages)
 
 

@@ -42,7 +42,15 @@ def _buttons(catalog: Catalog, member: Member, notification: Notification) -> tu
             )
             for answer in ("yes", "no")
         )
-    return ()
+    # a notification may carry its own answer buttons (a poll's choices, a match's yes/no)
+    return tuple(
+        Button(
+            str(button.get(f"label_{member.language}") or button.get("label_lt") or ""),
+            str(button["payload"]),
+        )
+        for button in notification.params.get("buttons", ())
+        if isinstance(button, dict) and button.get("payload")
+    )
 
 
 def collect_for(

@@ -13,10 +13,11 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bots import intents, linking, news, rewarding
+from bots import intents, linking, news, rewarding, way_home
 from bots.answering import SUGGESTION_PREFIX, AnswerFn, answer_replies, suggestion_question
 from bots.catalog import Catalog, default_catalog
 from bots.delivery import collect_for
+from bots.features import feature_commands
 from bots.flows.base import Flow
 from bots.flows.language import LanguageFlow
 from bots.flows.onboarding import OnboardingFlow
@@ -28,6 +29,8 @@ from bots.intents import Understanding, top_intent
 from bots.invitations import invitation
 from bots.messages import Incoming, Reply
 from bots.turn import Turn
+from bots.way_home import WayHomeFlow
+from community.activity import MESSAGE, record_activity
 from community.database import Database
 from community.members import consent_history, find_member, get_or_create_member
 from community.models import Conversation
@@ -88,8 +91,15 @@ class Engine:
         self.catalog = catalog or default_catalog()
         self.parser = parser
         self.answer = answer
-        flows: list[Flow] = [OnboardingFlow(), ProfileFlow(), PrivacyFlow(), LanguageFlow()]
+        flows: list[Flow] = [
+            OnboardingFlow(),
+            ProfileFlow(),
+            PrivacyFlow(),
+            LanguageFlow(),
+            WayHomeFlow(),
+        ]
         self.flows = {flow.name: flow for flow in flows}
+        self.features = feature_commands()
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one message; database work runs in a thread so the event loop stays free."""
@@ -130,6 +140,9 @@ class Engine:
         )
         replies = self._route(turn)
         if not turn.erased:
+            record_activity(
+                session=session, member_id=member.id, platform=incoming.platform, kind=MESSAGE
+            )
             session.add(turn.conversation)
             session.add(turn.member)
             replies += collect_for(
@@ -174,6 +187,8 @@ class Engine:
         command = split_command(turn.payload or turn.text)
         if command and command[0] in (*COMMANDS, *REWARD_COMMANDS, *OTHER_COMMANDS):
             return self._command(turn, *command)
+        if command and command[0] in self.features:
+            return self.features[command[0]](turn, command[1])
         if command:
             return [Reply(text=turn.t("common.unknown_command")), self._help(turn)]
         if not turn.payload and not has_words(turn.text):
@@ -249,6 +264,9 @@ class Engine:
         if intent in intents.SIMPLE_REPLIES:
             replies = intents.simple_reply(turn, intent)
             return [*replies, self._help(turn)] if intent == "greet" else replies
+        if intent == "return_help" and self.answer is not None and text:
+            offer = way_home.offer(turn, always=True)
+            return [*answer_replies(turn, text, self.answer), *([offer] if offer else [])]
         if intent in intents.QUESTIONS:
             if self.answer is None or not text:
                 return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]
@@ -309,4 +327,6 @@ class Engine:
             turn.button("menu.privacy", "/privacy"),
             turn.button("menu.language", "/language"),
         ]
+        if turn.member.return_intention in way_home.PLANNING:
+            buttons.append(turn.button("way_home.button_open", "/home"))
         return Reply(text=turn.t("help.text"), buttons=tuple(buttons))

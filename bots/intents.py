@@ -71,7 +71,10 @@ def simple_reply(turn: Turn, intent: str) -> list[Reply]:
 
 
 def handoff(turn: Turn, intent: str) -> list[Reply]:
-    return [Reply(text=turn.t("intent.handoff"))]
+    """The city's contacts, then (for members) a request a coordinator answers in the admin."""
+    from bots import way_home
+
+    return way_home.handoff(turn)
 
 
 def out_of_scope(turn: Turn, intent: str) -> list[Reply]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bots import way_home
+from community import mentoring, polls
 from community.members import erase_member, export_member
 from community.models import Member, as_utc
 from knowledge.inbox import forget_member_questions
@@ -32,6 +34,9 @@ def export_everything(*, session: Session, member: Member) -> dict[str, Any]:
     assert member.id is not None
     data["rewards"] = journal.export_member(session=session, member_id=member.id)
     data["passports"] = passport.export_passports(session, member.id)
+    data["way_home"] = way_home.export_member(session=session, member_id=member.id)
+    data["mentoring"] = mentoring.export_member(session=session, member_id=member.id)
+    data["poll_answers"] = polls.export_member(session=session, member_id=member.id)
     return data
 
 
@@ -46,4 +51,9 @@ def erase_everything(*, session: Session, member: Member, notice_version: str) -
     journal.forget_member(session=session, member_id=member_id)
     passport.forget_member(session, member_id)
     removed.append("rewards_link")
+    removed += way_home.forget_member(session=session, member_id=member_id)
+    if mentoring.forget_member(session=session, member_id=member_id):
+        removed.append("mentoring")
+    if polls.forget_member(session=session, member_id=member_id):
+        removed.append("poll_answers_link")
     return removed

@@ -20,7 +20,13 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from bots.broadcasting import GROUP_SECONDS, Pacer, StopFlag, send_broadcast
+from bots.broadcasting import (
+    GROUP_SECONDS,
+    Pacer,
+    StopFlag,
+    send_broadcast,
+    start_scheduled_broadcasts,
+)
 from bots.catalog import Catalog, default_catalog
 from bots.channels.base import PushChannel, SendOutcome
 from bots.channels.registry import push_channels
@@ -195,6 +201,7 @@ async def work(
                 stop=stop,
                 pacers=pacers,
             )
+            start_scheduled_broadcasts(db=db, settings=settings)
             with db.session() as session:
                 active = broadcasts.sending_broadcasts(session)
             for broadcast_id in active:
@@ -228,9 +235,8 @@ def run_forever(
     """`alytus worker`'s push loop (blocking; run it in a thread beside the ledger loop).
     Several worker processes may run it at once: rows are claimed with row locks."""
     channels = push_channels(settings)
-    if not channels:
+    if not channels:  # still start scheduled broadcasts: web chat members get them queued
         log.info("push delivery: no push platform configured")
-        return
     asyncio.run(
         work(
             db=db,

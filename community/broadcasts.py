@@ -6,6 +6,9 @@ locks with SKIP LOCKED on PostgreSQL, so several workers share a broadcast); `st
 is the gate every message passes just before the platform call, so that a row is never sent
 by two workers and a row found "sending" after a crash is known to be in doubt. Nothing here
 sends anything: bots/ does (DESIGN.md).
+
+A broadcast goes draft -> sending -> done; staff may instead schedule it (draft ->
+scheduled), and `start_due` plans it once its time has passed, or cancel it first.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import socket
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -40,6 +43,8 @@ PUSH_PLATFORMS = ("telegram", "discord", "messenger")
 PULL_PLATFORMS = ("web", "terminal")
 
 DRAFT, SENDING_BROADCAST, DONE = "draft", "sending", "done"
+SCHEDULED, CANCELLED = "scheduled", "cancelled"
+NOT_STARTED = (DRAFT, SCHEDULED)  # what `plan` may start
 PENDING, SENDING, SENT, QUEUED = "pending", "sending", "sent", "queued"
 FAILED, SKIPPED, UNREACHABLE, IN_DOUBT = "failed", "skipped", "unreachable", "in_doubt"
 OPEN_STATUSES = (PENDING, SENDING)
@@ -53,6 +58,10 @@ INSERT_CHUNK = 1000
 
 class BroadcastError(LookupError):
     """No such broadcast (or item)."""
+
+
+class BroadcastStateError(ValueError):
+    """A change the broadcast's status does not allow (cancel one already sending...)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,8 @@ def plan(
     members in their quiet hours wait until it ends (`not_before`)."""
     now = now or utcnow()
     broadcast = get_broadcast(session, broadcast_id)
+    if broadcast.status == CANCELLED:
+        raise BroadcastError(f"broadcast {broadcast_id} was cancelled")
     item = session.get(FeedItem, broadcast.item_id)
     assert item is not None
     member_ids = list(session.exec(audience_query(session, item)).all())  # type: ignore[call-overload]
@@ -190,11 +201,73 @@ def plan(
             .where(BroadcastDelivery.broadcast_id == broadcast_id)
         ).one()
     )
-    if broadcast.status == DRAFT:
+    if broadcast.status in NOT_STARTED:
         broadcast.status, broadcast.started_at = SENDING_BROADCAST, now
     session.add(broadcast)
     session.flush()
     return added
+
+
+def schedule(
+    *, session: Session, broadcast_id: int, when: datetime, now: datetime | None = None
+) -> Broadcast:
+    """Start a draft (or move a scheduled) broadcast at `when` (aware; stored as UTC)."""
+    if when.tzinfo is None:
+        raise BroadcastStateError("a scheduled time needs its time zone")
+    broadcast = get_broadcast(session, broadcast_id)
+    if broadcast.status not in NOT_STARTED:
+        raise BroadcastStateError(f"broadcast {broadcast_id} is {broadcast.status} already")
+    if when <= (now or utcnow()):
+        raise BroadcastStateError("the scheduled time has already passed")
+    broadcast.status, broadcast.scheduled_for = SCHEDULED, when.astimezone(UTC)
+    session.add(broadcast)
+    session.flush()
+    return broadcast
+
+
+def cancel(*, session: Session, broadcast_id: int) -> Broadcast:
+    """Call off a broadcast that has not started (scheduled or draft); nothing is sent."""
+    broadcast = get_broadcast(session, broadcast_id)
+    if broadcast.status not in NOT_STARTED:
+        raise BroadcastStateError(f"broadcast {broadcast_id} is {broadcast.status}: too late")
+    broadcast.status, broadcast.finished_at = CANCELLED, utcnow()
+    session.add(broadcast)
+    session.flush()
+    return broadcast
+
+
+def start_due(
+    *,
+    session: Session,
+    now: datetime | None = None,
+    quiet_hours: str = "21-9",
+    push_platforms: Iterable[str] = PUSH_PLATFORMS,
+) -> list[int]:
+    """Plan every scheduled broadcast whose time has passed (as `alytus broadcast send`
+    does), so it is "sending" for the workers; returns their ids. The status is switched
+    with one UPDATE first, so two workers never start the same broadcast."""
+    now = (now or utcnow()).astimezone(UTC)  # SQLite compares the stored UTC text
+    taken = session.execute(
+        update(Broadcast)
+        .where(
+            col(Broadcast.status) == SCHEDULED,
+            col(Broadcast.scheduled_for).is_not(None),
+            col(Broadcast.scheduled_for) <= now,
+        )
+        .values(status=DRAFT)
+        .returning(col(Broadcast.id))
+    )
+    started = sorted(row[0] for row in taken)
+    for broadcast_id in started:
+        session.expire(get_broadcast(session, broadcast_id))
+        plan(
+            session=session,
+            broadcast_id=broadcast_id,
+            quiet_hours=quiet_hours,
+            push_platforms=push_platforms,
+            now=now,
+        )
+    return started
 
 
 def _members(session: Session, member_ids: Sequence[int]) -> dict[int, Member]:
@@ -465,7 +538,7 @@ def finish_if_done(session: Session, broadcast_id: int) -> bool:
     found = counts(session, broadcast_id)
     if broadcast.status == DONE:
         return True
-    if broadcast.status == DRAFT or any(found[status] for status in OPEN_STATUSES):
+    if broadcast.status != SENDING_BROADCAST or any(found[status] for status in OPEN_STATUSES):
         return False
     broadcast.status, broadcast.finished_at, broadcast.counts = DONE, utcnow(), found
     session.add(broadcast)
@@ -491,6 +564,9 @@ def status(session: Session, broadcast_id: int) -> dict[str, Any]:
             as_utc(broadcast.finished_at).isoformat() if broadcast.finished_at else None
         ),
         "next_due_at": upcoming.isoformat() if upcoming else None,
+        "scheduled_for": (
+            as_utc(broadcast.scheduled_for).isoformat() if broadcast.scheduled_for else None
+        ),
     }
 
 

@@ -145,7 +145,7 @@ def audience_count(session: Session, item: FeedItem) -> int:
     return int(session.exec(select(func.count()).select_from(members)).one())
 
 
-def _wants(member: Member, audience: dict[str, Any]) -> bool:
+def fits_audience(member: Member, audience: dict[str, Any]) -> bool:
     """Whether one member falls in an audience (the same test as audience_query)."""
     checks = (
         ("relations", member.relation),
@@ -172,7 +172,7 @@ def latest_for(session: Session, member: Member, limit: int = 5) -> list[FeedIte
     found = [
         item
         for item in session.exec(query)
-        if item.kind not in opted_out and _wants(member, item.audience or {})
+        if item.kind not in opted_out and fits_audience(member, item.audience or {})
     ]
     return found[:limit]
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from community.models import (
+    Activity,
     ChannelIdentity,
     Consent,
     Conversation,
+    EventRsvp,
     Member,
     Notification,
     as_utc,
@@ -244,6 +247,14 @@ def erase_member(*, session: Session, member: Member, notice_version: str) -> li
         removed.append("notifications")
     for notification in notifications:
         session.delete(notification)
+    answers = session.exec(delete(EventRsvp).where(col(EventRsvp.member_id) == member.id))
+    if answers.rowcount:
+        removed.append("event_answers")
+    unlinked = session.exec(
+        update(Activity).where(col(Activity.member_id) == member.id).values(member_id=None)
+    )
+    if unlinked.rowcount:
+        removed.append("activity")
     member.referred_by_id = None
     member.erased_at = utcnow()
     session.add(member)

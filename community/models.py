@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -185,6 +185,8 @@ class Broadcast(SQLModel, table=True):
     planned: int = Field(default=0)
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _when(default_factory=utcnow)
+    # a broadcast staff scheduled: `alytus worker` starts it once this moment has passed
+    scheduled_for: datetime | None = _when(default=None)
     started_at: datetime | None = _when(default=None)
     finished_at: datetime | None = _when(default=None)
 
@@ -221,3 +223,319 @@ class BroadcastDelivery(SQLModel, table=True):
     claimed_at: datetime | None = _when(default=None)
     sent_at: datetime | None = _when(default=None)
     error: str | None = Field(default=None, max_length=500)
+
+
+class Activity(SQLModel, table=True):
+    """One message a member sent, counted for staff analytics: when, where, and for a question
+    whether the bot answered it. No text is kept; erasure unlinks the member."""
+
+    __tablename__ = "activity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(default_factory=utcnow, index=True)
+    member_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    platform: str = Field(max_length=20)
+    kind: str = Field(max_length=12, index=True)  # "message" or "question"
+    answered: bool | None = Field(default=None)
+
+
+class Prospect(SQLModel, table=True):
+    """Someone the city may invite (a former resident), known from a lawful source.
+
+    Contact keys are stored normalised (email lower case, phone E.164, handles lower case
+    without "@") and are unique, so an import merges a person instead of adding them twice.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320, unique=True, index=True)
+    phone: str | None = Field(default=None, max_length=20, unique=True, index=True)
+    telegram: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    discord: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    school: str | None = Field(default=None, max_length=200)
+    left_year: int | None = Field(default=None)
+    source: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    lawful_basis: str = Field(max_length=30)
+    notes: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    member_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class DoNotContact(SQLModel, table=True):
+    """A contact key (kind: email, phone, telegram, discord; normalised value) the city must
+    never contact: imports reject rows carrying it, campaigns add to it on opt-out."""
+
+    __tablename__ = "do_not_contact"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    value: str = Field(max_length=320)
+    reason: str = Field(default="", max_length=200)
+    at: datetime = _when(default_factory=utcnow)
+
+
+class Campaign(SQLModel, table=True):
+    """An invitation to a selection of prospects on one channel, with its texts in both
+    languages ({name} and {link} filled in per prospect) and the filters that chose them."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    channel: str = Field(max_length=10)  # "email", "telegram" or "discord"
+    subject_lt: str = Field(default="", max_length=200)
+    subject_en: str = Field(default="", max_length=200)
+    body_lt: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    body_en: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    filters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    pace_ms: int = Field(default=0)  # pause between two emails
+    status: str = Field(default="draft", max_length=12, index=True)  # draft, sending, done
+    created_by: str = Field(default="", max_length=320)
+    created_at: datetime = _when(default_factory=utcnow)
+    started_at: datetime | None = _when(default=None)
+    finished_at: datetime | None = _when(default=None)
+
+
+class CampaignInvite(SQLModel, table=True):
+    """One prospect invited by one campaign (once: unique per campaign and prospect), with
+    the personal token of their link and each step of the funnel as a time."""
+
+    __tablename__ = "campaign_invite"
+    __table_args__ = (UniqueConstraint("campaign_id", "prospect_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("campaign.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    prospect_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("prospect.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    token: str = Field(max_length=64, unique=True, index=True)
+    channel: str = Field(max_length=10)
+    # queued, sending (claimed; found later it is "in doubt"), sent, failed, skipped, link_ready
+    status: str = Field(default="queued", max_length=12, index=True)
+    sent_at: datetime | None = _when(default=None)
+    opened_at: datetime | None = _when(default=None)
+    joined_member_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    joined_at: datetime | None = _when(default=None)
+    onboarded_at: datetime | None = _when(default=None)
+    opted_out_at: datetime | None = _when(default=None)
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+# ---- mentoring and helping hands (issue 8, part 7; bots/mentoring.py, community/mentoring.py)
+
+
+class HelpOffer(SQLModel, table=True):
+    """A member offering or seeking mentoring, volunteering or charity help.
+
+    `words` are the folded topic words and field codes matching compares; `topic` is what the
+    member typed and is never shown to anyone else."""
+
+    __tablename__ = "help_offer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=20, index=True)  # mentoring | volunteering | charity
+    role: str = Field(max_length=10)  # offer | seek
+    topic: str = Field(default="", max_length=300)
+    words: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = Field(default=False)  # a draft until its languages are known
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class HelpMatch(SQLModel, table=True):
+    """Two offers the bot proposed to each other; introduced only when both sides said yes."""
+
+    __tablename__ = "help_match"
+    __table_args__ = (UniqueConstraint("offer_a_id", "offer_b_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    offer_a_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("help_offer.id", ondelete="CASCADE"), nullable=False)
+    )
+    offer_b_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("help_offer.id", ondelete="CASCADE"), nullable=False)
+    )
+    member_a_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    member_b_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=20)
+    reason: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # proposed | accepted_a | accepted_b | introduced | declined | stopped
+    status: str = Field(default="proposed", max_length=12, index=True)
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+# ---- city polls (issue 8, part 8; community/polls.py, bots/polls.py, admin/poll_screens.py)
+
+
+class Poll(SQLModel, table=True):
+    """A question staff ask the community, with 2-6 choices, each in Lithuanian and English.
+
+    A draft until sent; open until closed by staff or its closing time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_lt: str = Field(max_length=300)
+    question_en: str = Field(max_length=300)
+    choices: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )  # [{"lt": ..., "en": ...}]
+    audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="draft", max_length=10, index=True)  # draft | open | closed
+    closes_at: datetime | None = _when(default=None)
+    created_by: str = Field(default="", max_length=320)
+    created_at: datetime = _when(default_factory=utcnow)
+    sent_at: datetime | None = _when(default=None)
+    closed_at: datetime | None = _when(default=None)
+
+
+class PollAnswer(SQLModel, table=True):
+    """One member's answer, once per poll. Relation and country are kept as they were when
+    answering, so results stay the same after erasure unlinks the member."""
+
+    __tablename__ = "poll_answer"
+    __table_args__ = (UniqueConstraint("poll_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("poll.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    member_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("member.id", ondelete="SET NULL"), nullable=True),
+    )
+    choice: int  # 0-based index into Poll.choices
+    relation: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    at: datetime = _when(default_factory=utcnow)
+
+
+class WayHomeStep(SQLModel, table=True):
+    """A step of the way-home checklist a member marked done (bots/way_home.yml names the
+    steps); undoing it deletes the row, erasure deletes them all."""
+
+    __tablename__ = "way_home_step"
+    __table_args__ = (UniqueConstraint("member_id", "step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    step: str = Field(max_length=40)
+    done_at: datetime = _when(default_factory=utcnow)
+
+
+class Handover(SQLModel, table=True):
+    """A member asked for a human coordinator: their note and checklist progress for staff,
+    and staff's answer, which reaches the member through the notification outbox."""
+
+    __tablename__ = "handover"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    platform: str = Field(max_length=20)  # where the member asked, and is answered
+    topic: str = Field(default="way_home", max_length=40)
+    note: str = Field(default="", sa_type=Text)  # type: ignore[call-overload]
+    progress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", max_length=12, index=True)
+    created_at: datetime = _when(default_factory=utcnow, index=True)
+    answered_at: datetime | None = _when(default=None)
+    answered_by: str | None = Field(default=None, max_length=320)
+    answer: str | None = Field(default=None, sa_type=Text)  # type: ignore[call-overload]
+    closed_at: datetime | None = _when(default=None)
+
+
+# ---- events and group suggestions (issue 8, parts 2 and 5; migration ev0001) ----------------
+
+
+class EventRsvp(SQLModel, table=True):
+    """A member's answer to a feed event ("yes" or "no"); a later answer replaces it.
+
+    Personal: deleted with the member (cascade)."""
+
+    __tablename__ = "event_rsvp"
+
+    item_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("feed_item.id", ondelete="CASCADE"), primary_key=True)
+    )
+    member_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("member.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    answer: str = Field(max_length=3)
+    answered_at: datetime = _when(default_factory=utcnow)
+
+
+class GroupSuggestion(SQLModel, table=True):
+    """A group-chat message that suggests an Alytus connection, for staff to look at.
+
+    Never a contact: nothing is sent to the author. Only messages above the threshold are
+    kept, and only for 90 days (community.suggestions.purge_old_suggestions)."""
+
+    __tablename__ = "group_suggestion"
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    chat_id: str = Field(max_length=64)
+    chat_title: str = Field(default="", max_length=200)
+    message_id: str = Field(max_length=64)
+    author_id: str = Field(max_length=255)
+    author_name: str = Field(default="", max_length=200)
+    author_handle: str | None = Field(default=None, max_length=64)
+    excerpt: str = Field(sa_type=Text)  # type: ignore[call-overload]
+    score: float
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    status: str = Field(default="new", max_length=12, index=True)
+    prospect_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("prospect.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_at: datetime = _when(default_factory=utcnow, index=True)
+    decided_at: datetime | None = _when(default=None)

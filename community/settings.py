@@ -117,6 +117,24 @@ class Settings(BaseSettings):
         "generated once into ALYTUS_HOME/secrets.",
     )
 
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="Mail server for campaign invitations, e.g. smtp://user:pass@host:587 "
+        "(STARTTLS) or smtps://host:465; unset: campaigns cannot send email.",
+    )
+    mail_from: str = Field(
+        default="Alytus Connect <connect@alytus.lt>",
+        description="The From address of invitation emails.",
+    )
+    admin_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs staff admin session cookies; unset: generated once into "
+        "ALYTUS_HOME/secrets (a new one logs every staff member out).",
+    )
+    admin_session_hours: int = Field(
+        default=8, gt=0, le=168, description="Hours a staff login lasts without activity."
+    )
+
     telegram_token: SecretStr | None = Field(
         default=None, description="Telegram bot token from @BotFather; unset: no Telegram."
     )

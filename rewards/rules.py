@@ -17,6 +17,7 @@ ONBOARDING = "onboarding.complete"
 PROFILE = "profile.complete"
 REFERRAL = "referral.joined"
 CHECKIN = "event.checkin"
+POLL = "poll.answered"
 MANUAL = "manual"
 
 
@@ -41,6 +42,7 @@ DEFAULT_RULES: dict[str, Rule] = {
         Rule(PROFILE, points=30, cap_total=1),
         Rule(REFERRAL, points=100, cap_day=10),
         Rule(CHECKIN, points=40, cap_day=3),
+        Rule(POLL, points=10, cap_day=5),  # a city poll answered in chat, once per poll
         Rule(MANUAL, points=None),
     )
 }

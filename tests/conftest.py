@@ -23,6 +23,7 @@ from community.database import Database, make_engine, migrate
 from community.settings import Settings
 
 POSTGRES_ENV = "ALYTUS_TEST_DATABASE_URL"
+pytest_plugins = ["tests.fakes.smtp_server"]  # the `smtp` fixture: a real SMTP server
 
 
 def _create_postgres_database(server_url: str) -> str:

@@ -25,6 +25,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bots.catalog import Catalog
+from bots.channels import group_listening
 from bots.channels.discord_push import DiscordPush
 from bots.channels.discord_render import DiscordMessage, render
 from bots.channels.discord_roles import level_of, role_for_level, sync_level_role
@@ -176,6 +177,8 @@ class DiscordBot(discord.Client):
         text = message.content
         if not isinstance(message.channel, discord.DMChannel):
             if self.user not in message.mentions:
+                # not for the bot; it may suggest an Alytus connection to staff (never a contact)
+                await group_listening.hear_discord(self.engine.db, message)
                 return
             text = re.sub(rf"<@!?{self.user.id}>", "", text).strip()
         incoming = Incoming(

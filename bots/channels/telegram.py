@@ -31,6 +31,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bots.catalog import LANGUAGES, Catalog, default_catalog
+from bots.channels import group_listening
 from bots.engine import Engine
 from bots.messages import Button, Incoming, Link, Reply
 from community.settings import Settings
@@ -282,7 +283,8 @@ class TelegramChannel:
         turn = turn_from_update(
             update, username=self.username, bot_id=self.bot.id, payloads=self.payloads
         )
-        if turn is None:
+        if turn is None:  # not for the bot; a group message may suggest an Alytus connection
+            await group_listening.hear_telegram(engine.db, update)
             return 0
         if turn.callback_query_id is not None:
             await self._acknowledge(turn)

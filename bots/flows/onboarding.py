@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from bots.flows.base import Answered
 from bots.flows.questions import QUESTIONS, take_answer
-from bots.messages import Link, Reply
+from bots.messages import Button, Link, Reply
 from bots.referrals import referral_link
 from bots.rewarding import taking_part
 from bots.turn import Turn
+from community.campaigns import mark_joined, mark_onboarded
 from community.members import ensure_referral_code, member_by_referral_code
 from community.models import Member, utcnow
 from community.profile import Relation
@@ -34,7 +35,10 @@ class OnboardingFlow:
     def start(self, turn: Turn, referral_code: str | None = None) -> list[Reply]:
         replies: list[Reply] = []
         turn.finish()
-        if referral_code:
+        campaign = referral_code and mark_joined(
+            session=turn.session, token=referral_code, member_id=turn.member_id
+        )
+        if referral_code and not campaign:
             referrer = member_by_referral_code(session=turn.session, code=referral_code)
             if referrer is not None and referrer.id != turn.member_id:
                 turn.conversation.slots = {"referrer": referrer.id}
@@ -75,6 +79,7 @@ class OnboardingFlow:
         if first_time:
             turn.session.add(turn.member)
             taking_part(turn, turn.member)
+            mark_onboarded(session=turn.session, member_id=turn.member_id)
         link = referral_link(turn.settings, turn.incoming.platform, code)
         turn.finish()
         return [
@@ -83,7 +88,16 @@ class OnboardingFlow:
                 buttons=(
                     turn.button("menu.profile", "/profile"),
                     turn.button("menu.help", "/help"),
+                    *_way_home_button(turn),
                 ),
                 links=(Link(label=turn.t("onboarding.invite_link"), url=link),),
             )
         ]
+
+
+def _way_home_button(turn: Turn) -> tuple[Button, ...]:
+    """The way-home checklist, offered at once to a member who plans to come back."""
+    from bots import way_home
+
+    offer = way_home.offer(turn)
+    return offer.buttons if offer else ()

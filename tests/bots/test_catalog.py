@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 from admin.web import UI_KEYS
 from bots import intents
-from bots.catalog import LANGUAGES, LOCALES_DIR, read_catalog
+from bots.catalog import LANGUAGES, catalogue_files, read_catalog
 from bots.engine import COMMAND_INTENTS, INTERRUPTING
 from community.profile import ConsentPurpose, Interest, Relation, ReturnIntention
 
@@ -51,14 +52,25 @@ def test_every_message_the_code_uses_is_in_the_catalogues():
 
 
 def test_placeholders_match_between_languages():
-    catalogs = {}
+    catalogs: dict[str, dict[str, str]] = {language: {} for language in LANGUAGES}
     for language in LANGUAGES:
-        path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
-        with path.open("rb") as handle:
-            catalogs[language] = {m.id: m.string for m in read_po(handle) if m.id}
+        for path in catalogue_files(language):
+            with path.open("rb") as handle:
+                catalogs[language].update({m.id: m.string for m in read_po(handle) if m.id})
     for key, lithuanian in catalogs["lt"].items():
         fields = set(re.findall(r"{(\w+)}", lithuanian))
         assert fields == set(re.findall(r"{(\w+)}", catalogs["en"][key])), key
+
+
+def test_a_message_defined_in_two_files_is_refused(tmp_path: Path):
+    for language in LANGUAGES:
+        folder = tmp_path / language / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        entry = 'msgid "poll.ask"\nmsgstr "Klausimas"\n'
+        (folder / "messages.po").write_text(entry, encoding="utf-8")
+        (folder / "polls.po").write_text(entry, encoding="utf-8")
+    with pytest.raises(ValueError, match="polls.po: message 'poll.ask' is already defined"):
+        read_catalog(tmp_path)
 
 
 def test_lithuanian_texts_are_really_lithuanian():

@@ -154,3 +154,21 @@ def test_when_unsure_the_bot_asks_which_of_the_two_was_meant(db: Database, setti
     assert bot.payloads() == ["intent:edit_profile", "intent:invite_friend"]
     bot.press("intent:invite_friend")
     assert "invitation code" in bot.text()
+
+
+def test_every_message_and_question_is_counted_for_analytics_without_its_text(
+    member: BotTester, db: Database
+):
+    from community.models import Activity
+
+    with db.session() as session:
+        before = len(session.exec(select(Activity)).all())
+    member.say("kaip rusiuoti atliekas alytuje?")
+    member.say("ar alytuje yra sunu dresiravimo aikstele?")
+    with db.session() as session:
+        rows = session.exec(select(Activity).order_by(Activity.id)).all()[before:]
+    questions = [row.answered for row in rows if row.kind == "question"]
+    assert questions == [True, False]
+    assert [row.kind for row in rows].count("message") == 2
+    assert all(row.platform == "terminal" and row.member_id is not None for row in rows)
+    assert not any(hasattr(row, "text") or hasattr(row, "question") for row in rows)

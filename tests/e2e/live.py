@@ -1,8 +1,10 @@
-"""Helpers for tests that run `alytus serve` as a subprocess: the command, a free port, and
-waiting until the server answers /healthz."""
+"""Helpers for tests that run `alytus serve` as a subprocess: the command, a free port,
+waiting until the server answers /healthz, and a whole live server on a fresh home
+(`fresh_server` + `serving`)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -10,6 +12,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,3 +51,79 @@ def wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
             pass
         time.sleep(0.25)
     pytest.fail(f"alytus serve did not answer /healthz in {START_TIMEOUT_S}s:\n{log.read_text()}")
+
+
+@dataclass
+class LiveServer:
+    """`alytus serve` on a free port over a fresh ALYTUS_HOME and database (the demo loaded),
+    and the command line pointed at the same, for browser tests of the web chat and admin."""
+
+    url: str
+    port: int
+    cli: str
+    env: dict[str, str]
+    home: Path
+
+    def run(self, *args: str, stdin: str | None = None) -> str:
+        """`alytus ARGS` against this server's database; fails the test on a non-zero exit."""
+        done = subprocess.run(
+            [self.cli, *args],
+            env=self.env,
+            cwd=self.home,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"alytus {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def add_staff(self, email: str, role: str, password: str, *extra: str) -> None:
+        self.run(
+            "staff", "create", "--email", email, "--role", role, *extra, "--password-stdin",
+            stdin=password + "\n",
+        )  # fmt: skip
+
+
+def fresh_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    env: dict[str, str] | None = None,
+) -> LiveServer:
+    """A server not started yet: home, port, database (PostgreSQL when the suite runs on it),
+    the session's trained NLU model; `alytus init --demo` already run."""
+    home = tmp_path_factory.mktemp("alytus-home")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("ALYTUS_")}
+    clean.update(ALYTUS_HOME=str(home), ALYTUS_PUBLIC_URL=url, **(env or {}))
+    request.getfixturevalue("nlu_parser")  # the NLU model, trained once for the session
+    clean["ALYTUS_NLU_DIR"] = str(request.getfixturevalue("nlu_cache_dir"))
+    clean["ALYTUS_DATABASE_URL"] = request.getfixturevalue("module_database_url")
+    live = LiveServer(url=url, port=port, cli=alytus_cli(), env=clean, home=home)
+    live.run("init", "--demo")
+    return live
+
+
+@contextmanager
+def serving(live: LiveServer, *options: str) -> Iterator[LiveServer]:
+    """Run `alytus serve` for the duration; its output goes to serve.log in the home."""
+    log = live.home / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [live.cli, "serve", "--host", "127.0.0.1", "--port", str(live.port), *options],
+            env=live.env,
+            cwd=live.home,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_healthy(live.url, process, log)
+        yield live
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,26 @@
+"""Counting what members do, for staff analytics: one row per message, no text.
+
+The bots room records a row per turn and per question (answered or not); admin's analytics
+reads them. Only counts leave this table: when, on which platform, answered or not.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from community.models import Activity
+
+MESSAGE = "message"
+QUESTION = "question"
+
+
+def record_activity(
+    *,
+    session: Session,
+    member_id: int | None,
+    platform: str,
+    kind: str,
+    answered: bool | None = None,
+) -> None:
+    """Count one member message (`kind` MESSAGE) or service question (QUESTION)."""
+    session.add(Activity(member_id=member_id, platform=platform[:20], kind=kind, answered=answered))

@@ -1,0 +1,159 @@
+"""The staff admin in a real browser (Debian's headless Chromium) against `alytus serve`: an
+editor changes a fact in a demo article and the web chat answers with it at once; a moderator
+answers a member's unanswered question by linking an article, and the member's open chat is
+told. Screenshots of the knowledge-base list, the editor and the inbox, laptop and phone
+sized, land in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
+from .live import LiveServer, fresh_server, serving
+from .test_webchat_browser import SCREENSHOTS, Chat
+
+CHROMIUM_MISSING = chromium_missing_reason()
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
+]
+
+PASSWORD = "a long staff password for the browser test"
+EDITOR = "editor@alytus.test"
+MODERATOR = "moderator@alytus.test"
+FEE_QUESTION = "What's the daily kindergarten charge for a 3-year-old?"
+FISHING_QUESTION = "Where do I get a fishing permit for Lake Daugai?"
+STEP_TIMEOUT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """`alytus serve` on a fresh home and database with the demo data and two staff accounts."""
+    live = fresh_server(request, tmp_path_factory)
+    for email, role in ((EDITOR, "editor"), (MODERATOR, "moderator")):
+        live.add_staff(email, role, PASSWORD)
+    with serving(live):
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def log_in(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(f"{server.url}/admin/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".who .role")).to_be_visible()
+
+
+def screenshots(page: Page, name: str, *, full_page: bool = False) -> list[Path]:
+    """The page at laptop and at phone size (then back to laptop)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for size, label in ((LAPTOP, "laptop"), (PHONE, "phone")):
+        page.set_viewport_size(size)
+        path = SCREENSHOTS / f"{name}-{label}.png"
+        page.screenshot(path=path, full_page=full_page)
+        paths.append(path)
+    page.set_viewport_size(LAPTOP)
+    return paths
+
+
+def join_chat_in_english(chat: Chat, server: LiveServer) -> None:
+    chat.open(f"{server.url}/?lang=en")
+    chat.press("lang:en")
+    chat.press("consent:all")
+    chat.press("relation:resident")
+    chat.press("interest:sport")
+    chat.press("interest:done")
+
+
+def test_an_editor_changes_a_fee_and_the_web_chat_answers_with_it(
+    server: LiveServer, browser: Browser
+) -> None:
+    context = browser.new_context(viewport=LAPTOP, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, server, EDITOR)
+
+    page.goto(f"{server.url}/admin/kb")
+    page.get_by_label("Search title and text").fill("kindergarten")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("table.kb-list")).to_contain_text("Kindergartens in Alytus")
+    screenshots(page, "admin-kb")
+
+    page.get_by_role("link", name="Kindergartens in Alytus").first.click()
+    body = page.locator("#body")
+    text = body.input_value()
+    assert "3.40 EUR per day" in text
+    body.fill(text.replace("3.40", "3.95"))
+    expect(page.locator("#preview")).to_contain_text("3.95 EUR per day", timeout=STEP_TIMEOUT_MS)
+    expect(page.locator("#preview strong").first).to_be_visible()  # Markdown, not raw text
+    screenshots(page, "admin-editor", full_page=True)
+
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".notice")).to_contain_text("members see the new text now")
+    page.get_by_role("link", name="Revisions (2)").click()
+    expect(page.locator(".diff .add").first).to_contain_text("3.95")
+    expect(page.locator(".diff .del").first).to_contain_text("3.40")
+
+    chat = Chat(context)  # the web chat in the same browser
+    join_chat_in_english(chat, server)
+    chat.say(FEE_QUESTION)
+    expect(chat.last_bot_message()).to_contain_text("3.95 EUR")
+    assert "3.40" not in chat.bot_texts()[-1]
+    assert errors == [] and chat.page_errors == []
+    context.close()
+
+
+def test_a_moderator_links_an_article_and_the_member_who_asked_is_told(
+    server: LiveServer, browser: Browser
+) -> None:
+    member = browser.new_context(viewport=PHONE, locale="en-GB")
+    chat = Chat(member)
+    join_chat_in_english(chat, server)
+    chat.say(FISHING_QUESTION)
+    assert "I will not guess" in chat.bot_texts()[-1], chat.bot_texts()[-1]
+
+    staff = browser.new_context(viewport=LAPTOP, locale="en-GB")
+    page = staff.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, server, MODERATOR)
+    page.goto(f"{server.url}/admin/inbox")
+    group = page.locator(".inbox-group", has_text=FISHING_QUESTION)
+    expect(group).to_have_count(1)
+    assert group.get_by_role("link", name="Write an article").count() == 0
+    group.get_by_label("Find the article that answers them").fill("tourist information")
+    expect(group.locator("legend")).to_contain_text("Articles matching", timeout=STEP_TIMEOUT_MS)
+    choice = group.locator('input[name="article_id"][value="en-tourism-info"]')
+    expect(choice).to_be_visible(timeout=STEP_TIMEOUT_MS)
+    choice.check()
+    screenshots(page, "admin-inbox", full_page=True)
+    group.get_by_role("button", name="Answer with this article").click()
+    expect(page.locator(".notice")).to_contain_text("1 member will be told")
+    expect(page.locator(".inbox-group", has_text=FISHING_QUESTION)).to_have_count(0)
+
+    chat.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    told = chat.last_bot_message()
+    expect(told).to_contain_text(f"You recently asked: “{FISHING_QUESTION}”")
+    expect(told).to_contain_text("Visiting Alytus: tourist information centre")
+    assert errors == [] and chat.page_errors == []
+    member.close()
+    staff.close()

@@ -1,0 +1,173 @@
+"""From a spreadsheet of former pupils to sent invitations and a funnel chart, as an editor
+does it in Debian's headless Chromium against `alytus serve` (after `alytus init --demo`).
+
+The mail server is real: aiosmtpd runs in this test process on 127.0.0.1 and the server
+gets it as ALYTUS_SMTP_URL. Opening one invitation in the browser moves "opened" on (and,
+as the web chat starts the bot with the token, "joined"). Screenshots at laptop and phone
+sizes go to artifacts/screenshots/ for a human look.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from playwright.sync_api import Browser, Page, expect
+
+from tests.fakes.smtp_server import SmtpSink, text_of
+
+from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
+from .live import free_port, fresh_server, serving
+
+CHROMIUM_MISSING = chromium_missing_reason()
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
+]
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+EMAIL = "editor@alytus.test"
+PASSWORD = "former pupils come home"
+HEADER = "name,email,phone,telegram,discord,school,left_year,source,lawful_basis,notes"
+SCHOOLS = ("Jotvingių gimnazija", "Putinų gimnazija", "Dzūkijos mokykla")
+FIRST_NAMES = ("Jonas", "Asta", "Rūta", "Tomas", "Eglė", "Mantas", "Ieva", "Lukas")
+DRAWN = """() => {
+  const canvas = document.querySelector("canvas[data-chart]");
+  return !!(canvas && window.Chart && window.Chart.getChart(canvas));
+}"""
+
+
+@dataclass
+class CampaignServer:
+    url: str
+    sink: SmtpSink
+
+
+@pytest.fixture(scope="module")
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CampaignServer]:
+    """The demo with an editor, its mail going to a real SMTP server (aiosmtpd) in this process."""
+    sink = SmtpSink()
+    smtp_port = free_port()
+    smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    try:
+        env = {"ALYTUS_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}
+        live = fresh_server(request, tmp_path_factory, env)
+        live.add_staff(EMAIL, "editor", PASSWORD)
+        with serving(live, "--no-ledger"):
+            yield CampaignServer(url=live.url, sink=sink)
+    finally:
+        smtp.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def pupils(folder: Path) -> tuple[Path, int]:
+    """A class list: 24 former pupils of three schools, and one row without a lawful basis
+    (line 6). Returns the file and how many went to Jotvingių gimnazija."""
+    lines = [HEADER]
+    jotvingiai = 0
+    for number in range(24):
+        school = SCHOOLS[number % 3]
+        name = f"{FIRST_NAMES[number % 8]} Pupil{number:02d}"
+        basis = "" if number == 4 else "consent"
+        jotvingiai += school == SCHOOLS[0] and basis == "consent"
+        lines.append(
+            f"{name},pupil{number:02d}@example.lt,,,,{school},{2008 + number % 10},"
+            f"{school.split()[0]} alumni,{basis},Grew up in Dainava"
+        )
+    path = folder / "buvę-mokiniai.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, jotvingiai
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / name, full_page=True)
+
+
+def no_sideways_scroll(page: Page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_an_editor_invites_former_pupils_and_watches_the_funnel(
+    server: CampaignServer, browser: Browser, tmp_path: Path
+) -> None:
+    spreadsheet, reached = pupils(tmp_path)
+    context = browser.new_context(viewport=LAPTOP, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+
+    page.goto(f"{server.url}/admin/login")
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Prospects & campaigns").first.click()
+    expect(page.get_by_role("heading", name="Prospects", exact=True)).to_be_visible()
+
+    page.get_by_label("Spreadsheet").set_input_files(spreadsheet)
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("heading", name="Import report")).to_be_visible()
+    expect(page.locator('[data-report="imported"]')).to_have_text("23")
+    expect(page.locator("table.rejected tbody tr")).to_have_count(1)
+    expect(page.locator("table.rejected td").first).to_have_text("6")
+
+    page.get_by_role("link", name="See the prospects").click()
+    expect(page.locator("table.prospects tbody tr")).to_have_count(23)
+    screenshot(page, "admin-prospects-laptop.png")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    assert no_sideways_scroll(page)
+    screenshot(page, "admin-prospects-phone.png")
+    page.set_viewport_size(LAPTOP)
+
+    page.get_by_role("link", name="New campaign").first.click()
+    page.get_by_label("Campaign name").fill("Jotvingių alumni")
+    page.get_by_label("School contains").fill("jotvingiu")
+    expect(page.locator(f'#reach [data-count="{reached}"]')).to_be_visible()
+    page.get_by_role("button", name="Save the campaign").click()
+    send = page.get_by_role("button", name=f"Send to {reached} prospects")
+    send.click()
+    expect(page.locator('[data-step="invited"]')).to_have_text(str(reached), timeout=30_000)
+    page.wait_for_function(DRAWN, timeout=15_000)
+    assert len(server.sink.messages) == reached
+    campaign_url = page.url
+
+    token = re.search(r"/join/([A-Za-z0-9_-]+)", text_of(server.sink.messages[0][1]))
+    assert token
+    invitee = context.new_page()
+    invitee.goto(f"{server.url}/join/{token.group(1)}")
+    assert "/?ref=" in invitee.url
+    expect(invitee.locator("body")).to_contain_text("Which language", timeout=30_000)
+    invitee.close()
+
+    page.goto(campaign_url)
+    expect(page.locator('[data-step="opened"]')).to_have_text("1")
+    expect(page.locator('[data-step="joined"]')).to_have_text("1")
+    page.wait_for_function(DRAWN, timeout=15_000)
+    screenshot(page, "admin-campaign-laptop.png")
+    page.set_viewport_size(PHONE)
+    page.reload()
+    page.wait_for_function(DRAWN, timeout=15_000)
+    box = page.locator("canvas[data-chart]").bounding_box()
+    assert box and box["width"] > 250 and box["height"] > 150, box
+    assert no_sideways_scroll(page)
+    screenshot(page, "admin-campaign-phone.png")
+
+    assert errors == []
+    context.close()
