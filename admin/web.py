@@ -19,6 +19,7 @@ from admin.console import install_console
 from admin.messenger_web import build_messenger_router
 from admin.passport_web import build_passport_router
 from admin.telegram_web import build_telegram_router
+from admin.text_guard import TextGuard
 from admin.widget_web import ChatCORS, allowed_origins, build_widget_router
 from bots.catalog import LANGUAGES, Catalog, default_catalog
 from bots.channels.webchat import build_router
@@ -85,6 +86,7 @@ def create_app(
     app.include_router(build_widget_router(catalog))
     app.add_middleware(ChatCORS, origins=allowed_origins(settings))
     install_console(app, settings, engine)
+    app.add_middleware(TextGuard)  # outermost: no route sees text a database cannot store
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:

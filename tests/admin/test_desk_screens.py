@@ -142,7 +142,7 @@ def test_the_verify_link_or_the_number_work_as_well_as_the_token(
     assert 'data-status="valid"' in page.text and shop.number in page.text
 
 
-@pytest.mark.parametrize("garbage", ["hello", "abc.def", "ZZZZ-ZZZZ", "x" * 1900, "a.b\x00c"])
+@pytest.mark.parametrize("garbage", ["hello", "abc.def", "ZZZZ-ZZZZ", "x" * 1900])
 def test_garbage_is_an_invalid_passport_not_an_error(cashier: StaffBrowser, garbage: str):
     page = cashier.post("/admin/desk/check", {"passport": garbage})
     assert page.status_code == 200 and 'data-status="invalid"' in page.text
@@ -260,7 +260,7 @@ def test_the_check_api_gives_the_verdict_and_the_offers_it_opens(
     ("body", "status"),
     [
         ({"token": "garbage"}, 200),
-        ({"token": "\ud800.\x00"}, 422),  # a lone surrogate and a NUL, escaped in JSON
+        ({"token": "\ud800.\x00"}, 400),  # a lone surrogate and a NUL: admin/text_guard.py
         ({"token": "a" * 5000}, 422),
         ({"token": ""}, 422),
         ({}, 422),

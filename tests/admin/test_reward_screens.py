@@ -372,7 +372,7 @@ def test_the_api_lists_rules_and_records_an_award(
     [
         ({"member_id": 999999, "points": 5, "reason": "x"}, 404),
         ({"member_id": 1, "points": 5, "reason": "   "}, 422),
-        ({"member_id": 1, "points": 5, "reason": "a\x00b"}, 422),
+        ({"member_id": 1, "points": 5, "reason": "a\x00b"}, 400),
         ({"member_id": 1, "points": 0, "reason": "x"}, 422),
         ({"member_id": 2**40, "points": 5, "reason": "x"}, 422),
         ({"member_id": 1, "points": 10**30, "reason": "x"}, 422),
