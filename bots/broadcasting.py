@@ -25,6 +25,7 @@ from bots.messages import Button, Link, Reply
 from community import broadcasts
 from community.broadcasts import Claimed
 from community.database import Database
+from community.events import local_time
 from community.models import FeedItem, utcnow
 from community.settings import Settings
 from community.timezones import quiet_until
@@ -117,7 +118,7 @@ def render_item(catalog: Catalog, item: FeedItem, language: str) -> Reply:
     body = item.body_en if english else item.body_lt
     text = catalog.text(language, "news.item", title=title, body=body).strip()
     if item.starts_at is not None:
-        when = item.starts_at.strftime("%Y-%m-%d %H:%M")
+        when = local_time(item.starts_at)  # stored in UTC; the event happens in Alytus
         text += "\n" + catalog.text(language, "news.when", when=when)
     links = (Link(catalog.text(language, "news.link"), item.url),) if item.url else ()
     stop = Button(catalog.text(language, "news.optout_button"), f"/optout {item.kind}")

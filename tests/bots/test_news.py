@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from bots.broadcasting import render_item
 from bots.catalog import default_catalog
 from bots.engine import Engine
 from bots.messages import Incoming
@@ -9,7 +12,7 @@ from bots.news import news, opt_in, opt_out
 from bots.testing import BotTester, verify_dialog
 from bots.turn import Turn
 from community.database import Database
-from community.feed import audience_query
+from community.feed import audience_query, create_item
 from community.models import Conversation, Member
 from community.settings import Settings
 from tests.community.test_feed import add_member, item
@@ -84,3 +87,30 @@ def test_in_chat_news_and_its_opt_out_button_go_through_the_engine(engine: Engin
     verify_dialog(bot, [("/news", ["The latest news for you", "A job in Alytus"])])
     verify_dialog(bot, [("[/optout job]", "/optin job")])
     verify_dialog(bot, [("/news", "No news for you yet")])
+
+
+def test_an_event_time_reads_as_alytus_time_in_both_languages(db: Database):
+    """Stored in UTC; a member in London must not read the UTC hour as the start."""
+    catalog = default_catalog()
+    with db.session() as session:
+        fair = create_item(
+            session=session,
+            kind="event",
+            title_lt="Kalėdų mugė",
+            title_en="Christmas fair",
+            body_lt="Rotušės aikštėje.",
+            body_en="On the town hall square.",
+            starts_at=datetime(2026, 12, 20, 16, 0, tzinfo=UTC),  # 18:00 in Alytus (UTC+2)
+        )
+        summer = create_item(
+            session=session,
+            kind="event",
+            title_lt="Miesto šventė",
+            title_en="City festival",
+            body_lt="Prie Nemuno.",
+            body_en="By the Nemunas.",
+            starts_at=datetime(2027, 7, 1, 16, 0, tzinfo=UTC),  # 19:00 in Alytus (UTC+3)
+        )
+        assert "Kada: 2026-12-20 18:00 (Alytaus laiku)" in render_item(catalog, fair, "lt").text
+        assert "When: 2026-12-20 18:00 (Alytus time)" in render_item(catalog, fair, "en").text
+        assert "2027-07-01 19:00" in render_item(catalog, summer, "en").text
