@@ -15,6 +15,7 @@ from admin.schema import SCHEMAS
 from admin.staff_cli import staff_app
 from bots.broadcast_cli import broadcast_app
 from bots.member_data import erase_everything
+from bots.passport_cli import partners_app, passport_app
 from community.database import Database, migrate
 from community.members import UnknownMember, get_member, member_view
 from community.models import Member
@@ -25,7 +26,6 @@ from ledger.cli import build_ledger_cli
 from nlu.cli import build_cli
 from rewards.cli import rewards_app
 from rewards.journal import expected_on_chain
-from rewards.passport_cli import partners_app, passport_app
 
 app = typer.Typer(help="Alytus Connect: the city's community assistant.", no_args_is_help=True)
 members_app = typer.Typer(help="Members of the community (GDPR: show, export, erase).")

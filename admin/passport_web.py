@@ -8,6 +8,7 @@ till with no network still checks signatures and expiry.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,6 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from bots.catalog import LANGUAGES, Catalog, default_catalog
+from bots.passport_texts import card_text, page_texts, script_texts
 from community.database import Database
 from community.models import utcnow
 from community.settings import Settings
@@ -33,8 +36,11 @@ HERE = Path(__file__).parent
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
-def build_passport_router(settings: Settings, db: Database) -> APIRouter:
+def build_passport_router(
+    settings: Settings, db: Database, catalog: Catalog | None = None
+) -> APIRouter:
     """Routes under /passport/; the page's scripts and styles are in admin/static/."""
+    catalog = catalog or default_catalog()
     router = APIRouter(prefix="/passport")
     templates = Jinja2Templates(directory=HERE / "templates")
     public_key_raw(settings)  # fail at start, not at the first scan, on a bad key
@@ -48,6 +54,8 @@ def build_passport_router(settings: Settings, db: Database) -> APIRouter:
             {
                 "public_key": b64url(public_key_raw(settings)),
                 "root": root,
+                "t": page_texts(catalog),
+                "script_texts": json.dumps(script_texts(catalog), ensure_ascii=False),
             },
             headers=NO_CACHE,
         )
@@ -91,11 +99,13 @@ def build_passport_router(settings: Settings, db: Database) -> APIRouter:
                 return PlainTextResponse(f"{verdict.status}: {verdict.reason}", status_code=400)
             passport = find_passport(session, verdict.number or "")
             assert passport is not None  # a valid verdict with a session found it
+            language = language if language in LANGUAGES else LANGUAGES[0]
             image = card_png(
                 settings=settings,
                 passport=passport,
                 token=token_from(token),
-                language=language if language in ("lt", "en") else "lt",
+                language=language,
+                text=card_text(catalog, language),
             )
         return Response(image, media_type="image/png", headers={"Cache-Control": "private"})
 

@@ -79,7 +79,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     secure = settings.public_url.startswith("https://")
     app.include_router(build_router(engine, secure_cookies=secure))
-    app.include_router(build_passport_router(settings, engine.db))
+    app.include_router(build_passport_router(settings, engine.db, catalog))
     if settings.telegram_token:
         app.include_router(build_telegram_router(settings, engine))
     app.include_router(build_messenger_router(settings, engine))

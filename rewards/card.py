@@ -7,6 +7,7 @@ phone that opens it checks the passport itself, and the token never reaches a se
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import qrcode
@@ -25,10 +26,18 @@ INK = (20, 24, 28)
 MUTED = (95, 107, 115)
 PAPER = (255, 255, 255)
 
-LABELS = {
-    "lt": {"level": "Lygis", "number": "Numeris", "valid": "Galioja iki", "scan": "Patikrinti"},
-    "en": {"level": "Level", "number": "Number", "valid": "Valid until", "scan": "Check"},
-}
+
+@dataclass(frozen=True)
+class CardText:
+    """The card's words, from the message catalogue (bots/passport_texts.py fills it in):
+    the title in Lithuanian and English, the labels in the member's language."""
+
+    title_lt: str
+    title_en: str
+    level: str
+    number: str
+    valid: str
+    check: str
 
 
 def verify_url(settings: Settings, token: str) -> str:
@@ -61,19 +70,20 @@ def _level_name(number: int, language: str) -> str:
     return level.name_en if language == "en" else level.name_lt
 
 
-def card_png(*, settings: Settings, passport: Passport, token: str, language: str) -> bytes:
+def card_png(
+    *, settings: Settings, passport: Passport, token: str, language: str, text: CardText
+) -> bytes:
     """The card in the member's language (the title is always Lithuanian and English)."""
-    labels = LABELS.get(language, LABELS["lt"])
     card = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(card)
     draw.rectangle((0, 0, WIDTH, 120), fill=BRAND)
-    draw.text((40, 22), "Alytiškio pasas", font=_font(44, bold=True), fill=PAPER)
-    draw.text((42, 76), "Alytus Passport", font=_font(26), fill=(220, 240, 232))
+    draw.text((40, 22), text.title_lt, font=_font(44, bold=True), fill=PAPER)
+    draw.text((42, 76), text.title_en, font=_font(26), fill=(220, 240, 232))
 
     rows = (
-        (labels["level"], str(passport.level)),
-        (labels["number"], passport.number),
-        (labels["valid"], as_utc(passport.expires_at).date().isoformat()),
+        (text.level, str(passport.level)),
+        (text.number, passport.number),
+        (text.valid, as_utc(passport.expires_at).date().isoformat()),
     )
     top = 160
     for label, value in rows:
@@ -91,7 +101,7 @@ def card_png(*, settings: Settings, passport: Passport, token: str, language: st
     space = HEIGHT - 120 - 40
     code = qr_image(verify_url(settings, token), space)
     card.paste(code, (WIDTH - code.width - 30, 120 + (space - code.height) // 2 + 20))
-    draw.text((40, HEIGHT - 50), labels["scan"] + ": /passport/verify", font=_font(20), fill=MUTED)
+    draw.text((40, HEIGHT - 50), text.check + ": /passport/verify", font=_font(20), fill=MUTED)
 
     out = io.BytesIO()
     card.save(out, format="PNG", optimize=True)

@@ -2,7 +2,8 @@
 // The token is base64url(payload) "." base64url(Ed25519 signature over the payload text);
 // the public key is in the page, expiry is checked against this phone's clock, and
 // revocation against the list fetched at load (kept in localStorage for offline use).
-// Lithuanian first, English second; text goes into the page only through textContent.
+// Lithuanian first, English second, from the message catalogue (the page's data-texts, which
+// the service worker keeps with the page); text goes into the page only through textContent.
 (() => {
   "use strict";
 
@@ -19,13 +20,13 @@
   const video = document.getElementById("camera");
   const $ = (id) => document.getElementById(id);
 
-  const HEADINGS = {
-    valid: ["GALIOJA", "VALID"],
-    expired: ["PASIBAIGĘS", "EXPIRED"],
-    revoked: ["ATŠAUKTAS", "REVOKED"],
-    invalid: ["NETIKRAS", "INVALID"],
-    error: ["NEPATIKRINTA", "NOT CHECKED"],
-  };
+  const TEXTS = JSON.parse(root.dataset.texts);
+
+  /** A catalogue text as [Lithuanian, English], with its {placeholders} filled in. */
+  function say(key, values = {}) {
+    return TEXTS[key].map((text) =>
+      text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole)));
+  }
 
   /** Revocation list: {revoked: Set of numbers, at: ISO time it was made, fresh: bool}. */
   let revocations = { revoked: new Set(), at: null, fresh: false };
@@ -101,15 +102,11 @@
 
   function showListState() {
     if (revocations.at === null) {
-      $("list-state-lt").textContent = "Atšauktų pasų sąrašo gauti nepavyko.";
-      $("list-state-en").textContent = "Could not get the list of revoked passports.";
+      [$("list-state-lt").textContent, $("list-state-en").textContent] = say("list_missing");
       return;
     }
-    const when = minute(revocations.at);
-    const tail = revocations.fresh ? "" : " (be ryšio)";
-    const tailEn = revocations.fresh ? "" : " (offline)";
-    $("list-state-lt").textContent = `Atšauktų pasų sąrašas: ${when} UTC${tail}.`;
-    $("list-state-en").textContent = `List of revoked passports: ${when} UTC${tailEn}.`;
+    const state = say(revocations.fresh ? "list_fresh" : "list_offline", { when: minute(revocations.at) });
+    [$("list-state-lt").textContent, $("list-state-en").textContent] = state;
   }
 
   // ---- verifying ------------------------------------------------------------------------
@@ -120,9 +117,9 @@
     return (at >= 0 ? trimmed.slice(at + 3) : trimmed).trim();
   }
 
-  /** The verdict for a token: {status, lt, en, number?, level?, expires?}. */
+  /** The verdict for a token: {status, reason: [lt, en], number?, level?, expires?}. */
   async function verify(token) {
-    const notToken = { status: "invalid", lt: "Tai ne paso kodas.", en: "This is not a passport code." };
+    const notToken = { status: "invalid", reason: say("not_a_code") };
     const parts = token.split(".");
     if (token.length > MAX_TOKEN_CHARS || parts.length !== 2) return notToken;
     let payloadBytes;
@@ -137,20 +134,12 @@
     try {
       key = await publicKey();
     } catch {
-      return {
-        status: "error",
-        lt: "Ši naršyklė negali patikrinti parašo (Ed25519). Atnaujinkite naršyklę.",
-        en: "This browser cannot check the signature (Ed25519). Please update it.",
-      };
+      return { status: "error", reason: say("no_ed25519") };
     }
     const signed = new TextEncoder().encode(parts[0]);
     const genuine = await crypto.subtle.verify({ name: "Ed25519" }, key, signature, signed);
     if (!genuine) {
-      return {
-        status: "invalid",
-        lt: "Parašas netinka: kodas padirbtas arba pakeistas.",
-        en: "The signature does not match: the code is forged or altered.",
-      };
+      return { status: "invalid", reason: say("bad_signature") };
     }
     let payload;
     try {
@@ -160,36 +149,29 @@
     }
     if (!payload || payload.v !== 1 || typeof payload.n !== "string"
         || !Number.isInteger(payload.l) || !Number.isInteger(payload.x)) {
-      return { status: "invalid", lt: "Nežinomas kodo formatas.", en: "Unknown code format." };
+      return { status: "invalid", reason: say("unknown_format") };
     }
     const facts = { number: payload.n, level: payload.l, expires: day(payload.x) };
     if (revocations.revoked.has(payload.n)) {
-      return {
-        ...facts,
-        status: "revoked",
-        lt: `Pasas atšauktas (sąrašas ${minute(revocations.at)} UTC).`,
-        en: `The passport was revoked (list of ${minute(revocations.at)} UTC).`,
-      };
+      return { ...facts, status: "revoked", reason: say("revoked", { when: minute(revocations.at) }) };
     }
     if (Date.now() / 1000 >= payload.x) {
-      return { ...facts, status: "expired", lt: `Galiojo iki ${facts.expires}.`, en: `Expired on ${facts.expires}.` };
+      return { ...facts, status: "expired", reason: say("expired", { date: facts.expires }) };
     }
-    const unsure = revocations.at === null;
-    return {
-      ...facts,
-      status: "valid",
-      lt: `Galioja iki ${facts.expires}.` + (unsure ? " Atšaukimų sąrašo nėra." : ""),
-      en: `Valid until ${facts.expires}.` + (unsure ? " No revocation list." : ""),
-    };
+    const reason = say("valid_until", { date: facts.expires });
+    if (revocations.at === null) {
+      const note = say("no_list_note");
+      return { ...facts, status: "valid", reason: [reason[0] + note[0], reason[1] + note[1]] };
+    }
+    return { ...facts, status: "valid", reason };
   }
 
   function show(verdict) {
-    const [lt, en] = HEADINGS[verdict.status];
+    const [lt, en] = say(`status_${verdict.status}`);
     result.dataset.status = verdict.status;
     $("status-lt").textContent = lt;
     $("status-en").textContent = en;
-    $("reason-lt").textContent = verdict.lt;
-    $("reason-en").textContent = verdict.en;
+    [$("reason-lt").textContent, $("reason-en").textContent] = verdict.reason;
     const facts = $("facts");
     facts.hidden = !verdict.number;
     $("fact-number").textContent = verdict.number || "";
@@ -258,7 +240,7 @@
       await navigator.serviceWorker.register(root.dataset.swUrl, { scope: root.dataset.swScope });
       await navigator.serviceWorker.ready;
       root.dataset.offlineReady = "yes";
-      $("offline-state").textContent = "Puslapis veikia ir be ryšio. · This page also works offline.";
+      $("offline-state").textContent = say("works_offline").join(" · ");
     } catch {
       root.dataset.offlineReady = "no";
     }

@@ -12,11 +12,11 @@ import typer
 from typer.testing import CliRunner
 
 from admin.schema import SCHEMAS
+from bots.passport_cli import partners_app, passport_app
 from community.database import Database, migrate
 from community.settings import get_settings, reset_settings
 from rewards.journal import award
 from rewards.levels import passport_level
-from rewards.passport_cli import partners_app, passport_app
 
 from .members import make_member
 

@@ -3,9 +3,11 @@ and a check that tells valid from forged, altered, expired and revoked."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,6 +21,8 @@ from pydantic import SecretStr
 from sqlmodel import Session
 
 from admin.passport_web import build_passport_router
+from bots.catalog import default_catalog
+from bots.passport_texts import card_text
 from community.database import Database
 from community.models import Member, utcnow
 from community.settings import Settings
@@ -218,7 +222,13 @@ def test_the_card_shows_a_qr_code_that_points_at_the_verify_page(
 ) -> None:
     _, passport = holder
     token = passport_token(settings, passport)
-    png = card_png(settings=settings, passport=passport, token=token, language="lt")
+    png = card_png(
+        settings=settings,
+        passport=passport,
+        token=token,
+        language="lt",
+        text=card_text(default_catalog(), "lt"),
+    )
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.width > 800
     zxingcpp = pytest.importorskip("zxingcpp")
@@ -274,6 +284,18 @@ def test_the_card_image_needs_a_good_token(client: TestClient, holder, settings:
     assert client.get("/passport/card.png").status_code == 400
 
 
+def test_the_card_speaks_the_members_language(client: TestClient, holder, settings: Settings):
+    _, passport = holder
+    token = passport_token(settings, passport)
+    lt, en, unknown = (
+        client.get("/passport/card.png", params={"t": token, "lang": lang}).content
+        for lang in ("lt", "en", "xx")
+    )
+    assert lt != en, "the English card has English labels"
+    assert unknown == lt, "a language we do not have falls back to Lithuanian"
+    assert card_text(default_catalog(), "en").valid == "Valid until"
+
+
 def test_the_verify_page_embeds_the_key_and_no_inline_script(
     client: TestClient, settings: Settings
 ) -> None:
@@ -282,5 +304,10 @@ def test_the_verify_page_embeds_the_key_and_no_inline_script(
     assert b64url(public_key_raw(settings)) in page.text
     assert "<script>" not in page.text and "<script src=" in page.text
     assert page.text.index("Alytiškio paso patikra") < page.text.index("Alytus Passport check")
+    found = re.search(r'data-texts="([^"]+)"', page.text)
+    assert found, "the script's texts travel with the page (and work offline with it)"
+    texts = json.loads(html.unescape(found.group(1)))
+    assert texts["status_revoked"] == ["ATŠAUKTAS", "REVOKED"]
+    assert "{date}" in texts["valid_until"][0]
     worker = client.get("/passport/sw.js")
     assert worker.status_code == 200 and "javascript" in worker.headers["content-type"]

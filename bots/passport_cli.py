@@ -2,7 +2,8 @@
 and keep the partners, their offers and redemptions.
 
 The top-level CLI (admin) mounts `passport_app` and `partners_app` and has migrated the
-database before any of these run.
+database before any of these run. It lives in bots because the card's words come from the
+message catalogue.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from bots.catalog import default_catalog
+from bots.passport_texts import card_text
 from community.database import Database
 from community.settings import get_settings
 from rewards.card import card_png, verify_url
@@ -63,7 +66,13 @@ def issue_command(
             token = passport_token(settings, passport)
             if png is not None:
                 png.write_bytes(
-                    card_png(settings=settings, passport=passport, token=token, language=lang)
+                    card_png(
+                        settings=settings,
+                        passport=passport,
+                        token=token,
+                        language=lang,
+                        text=card_text(default_catalog(), lang),
+                    )
                 )
     except PassportError as error:
         raise _fail(str(error)) from None
