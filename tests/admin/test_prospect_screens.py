@@ -232,7 +232,8 @@ def test_the_api_answers_bad_input_with_4xx(editor: StaffBrowser):
     assert [p["name"] for p in found] == ["Asta Petraitė"]
     assert 0 <= found[0]["connection"] <= 1 and found[0]["evidence"]
     assert editor.api("GET", "/admin/api/prospects?limit=0").status_code == 422
-    assert editor.api("GET", "/admin/api/prospects?q=%00%ED%A0%80").status_code == 200
+    assert editor.api("GET", "/admin/api/prospects?q=%ED%A0%80").status_code == 200
+    assert editor.api("GET", "/admin/api/prospects?q=%00").status_code == 400  # text_guard
     assert editor.api("GET", "/admin/api/campaigns/0/funnel").status_code == 422
     assert editor.api("GET", "/admin/api/campaigns/99999/funnel").status_code == 404
     assert editor.get("/admin/campaigns/99999").status_code == 404

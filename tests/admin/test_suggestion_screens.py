@@ -106,8 +106,9 @@ def test_the_json_api_filters_by_status_and_refuses_bad_input(
     dismissed = admin.get("/admin/api/suggestions?status=dismissed").json()
     assert [row["id"] for row in dismissed] == [first]
     assert len(admin.get("/admin/api/suggestions?status=all").json()) == 2
-    for bad in ("?status=gone", "?limit=0", "?limit=abc", "?status=%00"):
+    for bad in ("?status=gone", "?limit=0", "?limit=abc"):
         assert admin.get(f"/admin/api/suggestions{bad}").status_code == 422, bad
+    assert admin.get("/admin/api/suggestions?status=%00").status_code == 400  # text_guard
     assert admin.get("/admin/suggestions/abc/dismiss").status_code in (404, 405)
     assert admin.post("/admin/suggestions/0/dismiss").status_code == 422
     assert admin.post("/admin/suggestions/99999999999/dismiss").status_code == 422
