@@ -246,7 +246,9 @@ app.add_typer(broadcast_app, name="broadcast")
 app.add_typer(prospects_app, name="prospects")
 
 
-def _housekeeping(db: Database, stop: threading.Event, every: float = 60.0) -> None:
+def _housekeeping(
+    db: Database, stop: threading.Event, quiet_hours: str, every: float = 60.0
+) -> None:
     """Once a minute: tomorrow's event reminders, and group suggestions past 90 days purged."""
     from bots.events import queue_reminders
     from community.models import utcnow
@@ -255,7 +257,7 @@ def _housekeeping(db: Database, stop: threading.Event, every: float = 60.0) -> N
     while True:
         try:
             with db.session() as session:
-                queue_reminders(session, utcnow())
+                queue_reminders(session, utcnow(), quiet_hours=quiet_hours)
                 purge_old_suggestions(session)
         except Exception:  # the loop must outlive one bad round
             logging.getLogger("alytus.worker").exception("reminders or purge failed")
@@ -283,7 +285,10 @@ def worker(
     )
     delivery.start()
     threading.Thread(
-        target=_housekeeping, kwargs={"db": db, "stop": stop}, name="housekeeping", daemon=True
+        target=_housekeeping,
+        kwargs={"db": db, "stop": stop, "quiet_hours": settings.quiet_hours},
+        name="housekeeping",
+        daemon=True,
     ).start()
     typer.echo(
         "worker: recording rewards on the ledger, delivering notifications and broadcasts "

@@ -131,14 +131,17 @@ def events_command(turn: Turn, argument: str) -> list[Reply]:
     return [Reply(text=turn.t("events.how"))]
 
 
-def queue_mayor_reminders(session: Session, now: datetime | None = None) -> events.Reminded:
-    """The day before the mayor's celebration, a reminder to every invitee who said yes."""
+def queue_mayor_reminders(
+    session: Session, now: datetime | None = None, *, quiet_hours: str = "21-9"
+) -> events.Reminded:
+    """The day before the mayor's celebration, a reminder to every invitee who said yes
+    (once it is not night where they live)."""
     moment = as_utc(now) if now else utcnow()
     day = reminder_day(moment)
     if day is None:
         return events.Reminded(0, 0, 0)
     query = (
-        select(MayorInvitation, MayorInvitee)
+        select(MayorInvitation, MayorInvitee, Member)
         .join(MayorInvitee, col(MayorInvitee.invitation_id) == col(MayorInvitation.id))
         .join(Member, col(Member.id) == col(MayorInvitee.member_id))
         .where(
@@ -148,8 +151,11 @@ def queue_mayor_reminders(session: Session, now: datetime | None = None) -> even
         )
         .order_by(col(MayorInvitation.id), col(MayorInvitee.member_id))
     )
-    queued = already = unreachable = 0
-    for invitation, invitee in session.exec(query):
+    queued = already = unreachable = waiting = 0
+    for invitation, invitee, member in session.exec(query):
+        if events.asleep(member, moment, quiet_hours):
+            waiting += 1
+            continue
         platform = reachable_platform(session, invitee.member_id)
         if platform is None:
             unreachable += 1
@@ -163,18 +169,21 @@ def queue_mayor_reminders(session: Session, now: datetime | None = None) -> even
             dedupe_key=f"mayor_reminder:{invitation.id}:{invitee.member_id}",
         )
         queued, already = (queued + 1, already) if added else (queued, already + 1)
-    return events.Reminded(queued, already, unreachable)
+    return events.Reminded(queued, already, unreachable, waiting)
 
 
-def queue_reminders(session: Session, now: datetime | None = None) -> dict[str, int]:
+def queue_reminders(
+    session: Session, now: datetime | None = None, *, quiet_hours: str = "21-9"
+) -> dict[str, int]:
     """Reminders the day before, for feed events and the mayor's celebration (what the
     worker calls each round; enqueueing twice adds nothing)."""
-    feed = events.queue_event_reminders(session, now)
-    mayor = queue_mayor_reminders(session, now)
+    feed = events.queue_event_reminders(session, now, quiet_hours=quiet_hours)
+    mayor = queue_mayor_reminders(session, now, quiet_hours=quiet_hours)
     return {
         "queued": feed.queued + mayor.queued,
         "already": feed.already + mayor.already,
         "unreachable": feed.unreachable + mayor.unreachable,
+        "waiting": feed.waiting + mayor.waiting,
     }
 
 

@@ -2,7 +2,8 @@
 
 An event is a FeedItem with kind "event" and a start time. A member answers "yes" or "no"
 in chat (a later answer replaces the earlier one); the day before the event, in Alytus time,
-everyone who said yes gets one reminder through the outbox, which also tells them that the
+everyone who said yes gets one reminder through the outbox (held back while it is night where
+the member lives, by their country's time zone and the quiet hours), which also tells them that the
 check-in code given out at the event earns points. The check-in code of a feed event is made
 for the event name `checkin_event_name(item)` ("feed:12"): `alytus rewards checkin-code
 --event feed:12`, so one member is paid once per event however many codes are handed out.
@@ -25,6 +26,7 @@ from community import notifications
 from community.feed import FeedKind, fits_audience
 from community.members import identities_of
 from community.models import EventRsvp, FeedItem, Member, Notification, as_utc, utcnow
+from community.timezones import quiet_until, zone_for_country
 
 Answer = Literal["yes", "no"]
 ANSWERS: tuple[Answer, ...] = ("yes", "no")
@@ -44,6 +46,7 @@ class Reminded:
     queued: int
     already: int  # told before (the dedupe key)
     unreachable: int  # said yes, but no channel to be told on
+    waiting: int = 0  # asleep now (quiet hours where they live): a later round tells them
 
 
 def reminder_key(item_id: int, member_id: int) -> str:
@@ -163,6 +166,11 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+def asleep(member: Member, moment: datetime, quiet_hours: str) -> bool:
+    """Whether it is within the quiet hours where the member lives (their country's zone)."""
+    return quiet_until(moment, zone_for_country(member.country), quiet_hours) is not None
+
+
 def reachable_platform(session: Session, member_id: int) -> str | None:
     """The reachable platform the member used last (where a reminder should go)."""
     identities = [i for i in identities_of(session=session, member_id=member_id) if i.reachable]
@@ -171,9 +179,12 @@ def reachable_platform(session: Session, member_id: int) -> str | None:
     return max(identities, key=lambda i: (as_utc(i.last_seen_at), i.id or 0)).platform
 
 
-def queue_event_reminders(session: Session, now: datetime | None = None) -> Reminded:
+def queue_event_reminders(
+    session: Session, now: datetime | None = None, *, quiet_hours: str = "21-9"
+) -> Reminded:
     """One reminder per member who said yes, per event starting tomorrow (Alytus time),
-    enqueued from REMINDER_HOUR today; safe to call every worker round (dedupe key)."""
+    enqueued from REMINDER_HOUR today once it is not night where the member lives; safe to
+    call every worker round (dedupe key)."""
     moment = as_utc(now) if now else utcnow()
     day = reminder_day(moment)
     if day is None:
@@ -192,9 +203,12 @@ def queue_event_reminders(session: Session, now: datetime | None = None) -> Remi
         )
         .order_by(col(FeedItem.id), col(EventRsvp.member_id))
     )
-    queued = already = unreachable = 0
-    for item, answer, _member in session.exec(query):
+    queued = already = unreachable = waiting = 0
+    for item, answer, member in session.exec(query):
         assert item.starts_at is not None
+        if asleep(member, moment, quiet_hours):
+            waiting += 1
+            continue
         platform = reachable_platform(session, answer.member_id)
         if platform is None:
             unreachable += 1
@@ -216,4 +230,4 @@ def queue_event_reminders(session: Session, now: datetime | None = None) -> Remi
             already += 1
         else:
             queued += 1
-    return Reminded(queued, already, unreachable)
+    return Reminded(queued, already, unreachable, waiting)

@@ -151,6 +151,25 @@ def test_reminders_go_the_day_before_once_to_those_who_said_yes(db: Database):
         assert "Concert (lt)" in render(default_catalog(), yes, reminder).text
 
 
+def test_a_reminder_waits_until_morning_where_the_member_lives(db: Database):
+    """10:00 in Alytus is 03:00 in Chicago: that member is told later the same Alytus day."""
+    with db.session() as session:
+        concert = event(session, "Concert", datetime(2026, 12, 2, 16, 0, tzinfo=UTC))
+        home = add_member(session, user="vilnius", country="LT")
+        chicago = add_member(session, user="chicago", country="US")  # New York's time
+        for member in (home, chicago):
+            rsvp(session, item_id=concert.id or 0, member_id=member.id or 0, answer="yes", now=NOON)
+
+        at_noon = queue_event_reminders(session, NOON)  # 12:00 Alytus, 05:00 New York
+        assert (at_noon.queued, at_noon.waiting) == (1, 1)
+        morning = queue_event_reminders(session, NOON + timedelta(hours=4))  # 09:00 New York
+        assert (morning.queued, morning.already, morning.waiting) == (1, 1, 0)
+        told = session.exec(
+            select(Notification.member_id).where(Notification.message_key == "events.reminder")
+        ).all()
+        assert sorted(told) == sorted([home.id, chicago.id])
+
+
 def unreachable_identities(session: Session, member_id: int):  # type: ignore[no-untyped-def]
     from community.members import identities_of
 
