@@ -2,8 +2,11 @@
 
 `GET /join/{token}` records the first opening and leads into the bot with the token (the
 web chat's `?ref=`, or the Telegram bot's `?start=` when one is configured), which the
-onboarding flow recognises. `GET /join/{token}/optout` asks, in Lithuanian and English;
-only the `POST` opts out (link checkers that fetch every URL in an email opt nobody out).
+onboarding flow recognises. Link previews and mail scanners fetch every link they see (a
+Telegram or Messenger preview, Gmail's proxy, Slack); crawlerdetect's list of their user
+agents keeps those from counting as "opened", so the funnel counts people.
+`GET /join/{token}/optout` asks, in Lithuanian and English; only the `POST` opts out (link
+checkers that fetch every URL in an email opt nobody out).
 There is no session for the public, so the unguessable token is what authorises the POST;
 RFC 8058 one-click unsubscribes from mail clients post to the same address.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+from crawlerdetect import CrawlerDetect
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -37,6 +41,12 @@ TEXT_KEYS = (
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 Token = Annotated[str, PathParam(max_length=100)]
+
+
+def a_person(request: Request) -> bool:
+    """Whether the visitor looks like a person, not a link preview or a scanner."""
+    agent = request.headers.get("user-agent", "")
+    return request.method == "GET" and not CrawlerDetect().isCrawler(agent)  # one per call
 
 
 def build_join_router(
@@ -64,7 +74,7 @@ def build_join_router(
     def join(request: Request, token: Token) -> Response:
         """Count the opening (the first one) and go to the bot with the token."""
         with db.session() as session:
-            invite = campaigns.open_link(session=session, token=token)
+            invite = campaigns.open_link(session=session, token=token, count=a_person(request))
         if invite is None:
             return page(request, "unknown", status_code=404)
         return RedirectResponse(campaigns.way_in(settings, token), status_code=303, headers=PRIVATE)

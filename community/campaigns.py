@@ -275,10 +275,11 @@ def find_invite(session: Session, token: str) -> CampaignInvite | None:
     return session.execute(query).scalars().first()
 
 
-def open_link(*, session: Session, token: str) -> CampaignInvite | None:
-    """The invite of a personal link, its first opening recorded; None for an unknown token."""
+def open_link(*, session: Session, token: str, count: bool = True) -> CampaignInvite | None:
+    """The invite of a personal link, its first opening recorded (unless `count` is False: a
+    link preview, not a person); None for an unknown token."""
     invite = find_invite(session, token)
-    if invite is not None and invite.opened_at is None:
+    if count and invite is not None and invite.opened_at is None:
         invite.opened_at = utcnow()
         session.add(invite)
         session.flush()

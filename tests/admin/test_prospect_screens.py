@@ -32,6 +32,17 @@ PUPILS = "\n".join(
         "No Basis,nobasis@example.lt,,,,,,alumni,,",
     ]
 )
+PHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+PREVIEWS = (  # the user agents of real link previews and mail scanners
+    "TelegramBot (like TwitterBot)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+)
 LINK = re.compile(r"https://connect\.alytus\.test/join/([A-Za-z0-9_-]{20,64})")
 
 
@@ -154,7 +165,15 @@ def test_compose_send_and_follow_a_campaign(
     assert len(smtp.sink.messages) == 2
 
     token = LINK.search(text_of(smtp.sink.messages[0][1])).group(1)  # type: ignore[union-attr]
-    opened = editor.get(f"/join/{token}", follow_redirects=False)
+    for preview in PREVIEWS:  # link previews and mail scanners fetch it first: not opened
+        fetched = editor.get(
+            f"/join/{token}", headers={"User-Agent": preview}, follow_redirects=False
+        )
+        assert fetched.status_code == 303  # the preview still shows where the link goes
+    editor.client.head(f"/join/{token}")
+    funnel = editor.api("GET", f"/admin/api/campaigns/{campaign_id}/funnel").json()
+    assert funnel["opened"] == 0
+    opened = editor.get(f"/join/{token}", follow_redirects=False, headers={"User-Agent": PHONE})
     assert opened.status_code == 303
     assert opened.headers["location"] == f"https://connect.alytus.test/?ref={token}"
     editor.get(f"/join/{token}", follow_redirects=False)

@@ -23,6 +23,11 @@ from tests.fakes.smtp_server import SmtpSink, text_of
 from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
 from .live import free_port, fresh_server, serving
 
+PHONE_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+
 CHROMIUM_MISSING = chromium_missing_reason()
 
 pytestmark = [
@@ -150,11 +155,13 @@ def test_an_editor_invites_former_pupils_and_watches_the_funnel(
 
     token = re.search(r"/join/([A-Za-z0-9_-]+)", text_of(server.sink.messages[0][1]))
     assert token
-    invitee = context.new_page()
+    # a person on a phone (headless Chromium's own user agent is, rightly, not counted)
+    phone = browser.new_context(viewport=PHONE, locale="en-GB", user_agent=PHONE_AGENT)
+    invitee = phone.new_page()
     invitee.goto(f"{server.url}/join/{token.group(1)}")
     assert "/?ref=" in invitee.url
     expect(invitee.locator("body")).to_contain_text("Which language", timeout=30_000)
-    invitee.close()
+    phone.close()
 
     page.goto(campaign_url)
     expect(page.locator('[data-step="opened"]')).to_have_text("1")
