@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from community.models import HelpMatch, HelpOffer, Member, as_utc, utcnow
+from community.models import HelpMatch, HelpOffer, Member, Notification, as_utc, utcnow
 
 
 class HelpKind(StrEnum):
@@ -38,6 +38,7 @@ OPEN = (PROPOSED, ACCEPTED_A, ACCEPTED_B)
 LIVE = (*OPEN, INTRODUCED)
 PROPOSALS_AT_ONCE = 3
 FIELD_PREFIX = "field:"
+NOTICE_PREFIX = "mentoring."  # the dedupe keys of the notifications about a match
 STEM = 5  # letters of a longer word compared: "programavimas" and "programming" meet
 
 # Fields a member can pick with a button, per kind, with words (folded, stems) that name them.
@@ -395,9 +396,17 @@ def export_member(*, session: Session, member_id: int) -> dict[str, Any]:
 
 
 def forget_member(*, session: Session, member_id: int) -> bool:
-    """Delete the member's offers and matches (erasure); True when there was any."""
+    """Delete the member's offers and matches (erasure), and every notification about those
+    matches on either side (proposals, introductions, relayed messages, which hold what
+    the member wrote); True when there was any."""
     matches = matches_of(session=session, member_id=member_id, live_only=False)
     offers = offers_of(session=session, member_id=member_id, active_only=False)
+    match_ids = {str(match.id) for match in matches}
+    about = select(Notification).where(col(Notification.dedupe_key).startswith(NOTICE_PREFIX))
+    for notice in session.exec(about) if match_ids else ():
+        parts = notice.dedupe_key.split(":")  # "mentoring.<what>:<match id>:..." (bots/)
+        if len(parts) > 1 and parts[1] in match_ids:
+            session.delete(notice)
     for row in [*matches, *offers]:
         session.delete(row)
     session.flush()

@@ -181,3 +181,29 @@ def test_typed_lithuanian_commands_and_bad_input_get_a_hint(engine: Engine, memb
             ("/msg", "/msg 3 Labas"),
         ],
     )
+
+
+def test_erasing_a_member_deletes_what_they_wrote_through_the_bot(
+    engine: Engine, db: Database, members: None
+):
+    """Tom's relayed message waits in Ona's outbox; when Tom asks to be erased, it goes."""
+    ona, tom, jonas = chat(engine, "ona"), chat(engine, "tom"), chat(engine, "jonas")
+    offer_it_mentoring(ona)
+    tom.say("/mentor seek mentoring software development; English")
+    match = proposal_id(tom)
+    tom.say(f"/mentor yes {match}")
+    ona.say(f"/mentor taip {match}")
+    tom.say(f"/msg {match} My phone is +370 600 00000")
+    jonas.say("/mentor seek mentoring IT; English")
+    with db.session() as session:
+        keys = session.exec(select(Notification.dedupe_key)).all()
+        assert any(key.startswith(f"mentoring.msg:{match}:") for key in keys)
+    tom.say("/privacy")
+    tom.press("privacy:erase")
+    tom.press("privacy:erase:yes")
+    assert "has been erased" in tom.text()
+    with db.session() as session:
+        left = session.exec(select(Notification)).all()
+        assert not any("+370 600 00000" in str(n.params) for n in left)
+        assert not [n for n in left if n.dedupe_key.split(":")[1:2] == [str(match)]]
+        assert session.exec(select(HelpMatch).where(HelpMatch.id == match)).first() is None
