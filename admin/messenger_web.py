@@ -2,7 +2,9 @@
 
 Each event is processed and answered before the 200 goes back, so a crash before the answer
 means Meta redelivers (and the engine's update id check answers a redelivery once) rather
-than a message lost in a background task.
+than a message lost in a background task. A reply the Send API refuses for a while (a rate
+limit, an outage) waits in the outbox for the delivery worker (bots/reply_later.py); one
+to a member who blocked the page is dropped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
 
 from bots.channels.messenger import (
     MalformedWebhook,
@@ -22,6 +25,7 @@ from bots.channels.messenger import (
     signature_ok,
 )
 from bots.engine import Engine
+from bots.reply_later import keep_for_later
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,8 +73,17 @@ def build_messenger_router(
         except (ValueError, MalformedWebhook) as error:
             raise HTTPException(status_code=400, detail="malformed webhook") from error
         for incoming in incomings:
-            for reply in await engine.handle(incoming):
-                await output.send_reply(incoming.user_id, reply)
+            for place, reply in enumerate(await engine.handle(incoming)):
+                outcome = await output.deliver(incoming.user_id, reply)
+                if not outcome.delivered and not outcome.unreachable:
+                    await run_in_threadpool(
+                        keep_for_later,
+                        db=engine.db,
+                        platform=incoming.platform,
+                        user_id=incoming.user_id,
+                        reply=reply,
+                        occasion=f"{incoming.update_id}:{place}" if incoming.update_id else None,
+                    )
         return "EVENT_RECEIVED"
 
     return router

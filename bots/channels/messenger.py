@@ -240,9 +240,14 @@ class MessengerOutput(OutputChannel):
         await self.send_reply(recipient_id, Reply(text=text))
 
     async def send_reply(self, recipient_id: str, reply: Reply) -> None:
+        await self.deliver(recipient_id, reply)
+
+    async def deliver(self, recipient_id: str, reply: Reply) -> SendOutcome:
+        """Send, and say what the platform answered (the webhook keeps a refused reply)."""
         outcome = await self.api.send(recipient_id, reply, messaging_type="RESPONSE")
         if not outcome.delivered:
             log.warning("Messenger reply to %s not delivered: %s", recipient_id, outcome)
+        return outcome
 
 
 class MessengerPush:

@@ -8,14 +8,17 @@ Send API, so what the bot would send a member is checked call by call.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlmodel import select
 
 from admin.web import create_app
+from bots.catalog import default_catalog
 from bots.channels.messenger import (
     MessengerPush,
     incomings_from_webhook,
@@ -24,7 +27,9 @@ from bots.channels.messenger import (
 )
 from bots.engine import Engine
 from bots.messages import Button, Reply
+from bots.push_delivery import deliver_notifications
 from community.members import find_member
+from community.models import Notification
 from community.settings import Settings
 from tests.fakes.messenger_api import (
     FakeMessenger,
@@ -280,3 +285,42 @@ async def test_push_never_raises_when_the_api_is_down(messenger_settings: Settin
     await push.aclose()
     assert not outcome.delivered and outcome.error
     assert MessengerPush.rate.per_second == 40 and MessengerPush.rate.per_chat_per_second == 1
+
+
+# ---- a reply the Send API refuses for a while -------------------------------------------------
+
+
+def test_a_reply_refused_by_a_rate_limit_is_sent_later_by_the_worker(
+    client: TestClient, engine: Engine, fake: FakeMessenger, messenger_settings: Settings
+) -> None:
+    """Meta's Send API answers error 613 (too many calls); the member still gets the answer,
+    with its quick replies, from the delivery worker, once."""
+    fake.throttle(times=1)
+    assert post_event(client, webhook(text_event(PSID, "/start", "m_busy"))).status_code == 200
+    assert fake.sent_to(PSID) == []
+
+    channels = {"messenger": MessengerPush(messenger_settings)}
+    report = asyncio.run(
+        deliver_notifications(
+            db=engine.db, settings=messenger_settings, channels=channels, catalog=default_catalog()
+        )
+    )
+    assert report.sent == 1
+    [later] = fake.sent_to(PSID)
+    assert "Which language" in later["text"]
+    assert [q["payload"] for q in later["quick_replies"]] == ["lang:lt", "lang:en"]
+    again = asyncio.run(
+        deliver_notifications(
+            db=engine.db, settings=messenger_settings, channels=channels, catalog=default_catalog()
+        )
+    )
+    assert again.sent == 0 and len(fake.sent_to(PSID)) == 1
+
+
+def test_a_reply_to_a_member_who_blocked_the_page_is_not_kept(
+    client: TestClient, engine: Engine, fake: FakeMessenger
+) -> None:
+    fake.unavailable.add(PSID)
+    assert post_event(client, webhook(text_event(PSID, "/start", "m_gone"))).status_code == 200
+    with engine.db.session() as session:
+        assert session.exec(select(Notification)).all() == []
