@@ -9,6 +9,7 @@ it). Webhook (admin/telegram_web.py) and polling (telegram_polling.py) both go t
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 import logging
@@ -26,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import MessageEntityType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
@@ -34,6 +35,7 @@ from bots.catalog import LANGUAGES, Catalog, default_catalog
 from bots.channels import group_listening
 from bots.engine import Engine
 from bots.messages import Button, Incoming, Link, Reply
+from bots.reply_later import keep_for_later
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -289,8 +291,23 @@ class TelegramChannel:
         if turn.callback_query_id is not None:
             await self._acknowledge(turn)
         replies = await engine.handle(turn.incoming)
-        for reply in replies:
-            await self.send_reply(turn.chat_id, reply)
+        for place, reply in enumerate(replies):
+            try:
+                await self.send_reply(turn.chat_id, reply)
+            except (RetryAfter, NetworkError) as error:
+                if isinstance(error, BadRequest) or turn.chat_id <= 0:
+                    raise  # a refusal of this message, or a group: nothing to send later
+                log.warning("telegram: reply kept for later: %s", error.message)
+                for number, later in enumerate(replies[place:], start=place):  # all, in order
+                    await asyncio.to_thread(
+                        keep_for_later,
+                        db=engine.db,
+                        platform=turn.incoming.platform,
+                        user_id=turn.incoming.user_id,
+                        reply=later,
+                        occasion=f"{update.update_id}:{number}",
+                    )
+                return place
         return len(replies)
 
     async def _acknowledge(self, turn: Turn) -> None:

@@ -16,11 +16,13 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from admin.web import create_app
+from bots.catalog import default_catalog
 from bots.channels.telegram import PayloadKeys, TelegramChannel, keyboard
 from bots.channels.telegram_polling import run_polling
 from bots.channels.telegram_push import TelegramPush
 from bots.engine import Engine
 from bots.messages import Attachment, Button, Link, Reply
+from bots.push_delivery import deliver_notifications
 from bots.testing import BotTester
 from community.database import Database
 from community.members import find_member, referrals_count
@@ -316,3 +318,33 @@ def test_push_reports_a_network_error_without_raising(settings: Settings):
 def test_a_channel_needs_a_token(settings: Settings):
     with pytest.raises(AssertionError):
         TelegramChannel(settings)
+
+
+def test_a_reply_refused_by_flood_control_is_sent_later_by_the_worker(
+    client: TestClient, telegram: FakeTelegram, tg_settings: Settings, engine: Engine
+):
+    """Telegram answers 429 "retry after" (twice: the bot retries once itself); the webhook
+    still answers 200, and the delivery worker sends the reply, with its keyboard, once."""
+    telegram.throttle(retry_after=1, times=2, method="sendMessage")
+    update = private_text_update(505, "/start")
+    answer = client.post("/webhooks/telegram", json=update, headers=GOOD)
+    assert answer.status_code == 200
+    assert telegram.sent("sendMessage", chat_id=505) == []
+
+    async def deliver():  # type: ignore[no-untyped-def]
+        push = TelegramPush(tg_settings)
+        try:
+            return await deliver_notifications(
+                db=engine.db,
+                settings=tg_settings,
+                channels={"telegram": push},
+                catalog=default_catalog(),
+            )
+        finally:
+            await push.close()
+
+    assert asyncio.run(deliver()).sent == 1
+    [later] = telegram.sent("sendMessage", chat_id=505)
+    assert "Which language" in later.params["text"]
+    assert {"lang:lt", "lang:en"} <= set(buttons_of(later))
+    assert asyncio.run(deliver()).sent == 0
