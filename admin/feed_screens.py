@@ -21,18 +21,18 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlmodel import Session, col, select
 
+from admin.audience_form import chooser_context, chosen_countries, ticked
 from admin.audit import record
 from admin.context import Console
 from admin.models import StaffAccount
 from community import broadcasts
 from community.feed import AUDIENCE_KEYS, FeedError, FeedKind, audience_count, create_item
 from community.feed import make_audience as normalised_audience
-from community.models import Broadcast, FeedItem, Member, as_utc, utcnow
+from community.models import Broadcast, FeedItem, as_utc, utcnow
 from community.profile import Interest, Relation, ReturnIntention
 from community.timezones import DEFAULT_ZONE
 
 MAX_ID = 2**31 - 1
-LANGUAGES = ("lt", "en")
 ZONES = (
     DEFAULT_ZONE,
     "UTC",
@@ -105,13 +105,11 @@ def reach(session: Session, kind: str, audience: dict[str, list[str]]) -> int:
 
 def _audience_from(form: Mapping[str, Any], lists: Mapping[str, list[str]]) -> AudienceIn:
     """The audience chosen on the composer (checkboxes, plus countries typed by hand)."""
-    typed = str(form.get("countries_other") or "").replace(";", ",").replace(" ", ",")
-    countries = [*lists.get("countries", []), *filter(None, typed.split(","))]
     try:
         return AudienceIn.model_validate(
             {
                 "relations": lists.get("relations", []),
-                "countries": countries,
+                "countries": chosen_countries(lists, form),
                 "interests": lists.get("interests", []),
                 "languages": lists.get("languages", []),
                 "return_intentions": lists.get("return_intentions", []),
@@ -124,11 +122,6 @@ def _audience_from(form: Mapping[str, Any], lists: Mapping[str, list[str]]) -> A
         if where == "countries":
             raise ComposeError("Countries are two-letter codes, like NO or GB.") from None
         raise ComposeError(f"Check the {where}: {problem['msg']}.") from None
-
-
-def _lists(values: Any) -> dict[str, list[str]]:
-    """Every repeated field of a form or query string."""
-    return {key: [str(v) for v in values.getlist(key)] for key in AUDIENCE_KEYS}
 
 
 def _local_time(text: str, zone_name: str, what: str) -> datetime | None:
@@ -171,16 +164,6 @@ def _item_view(item: FeedItem) -> dict[str, Any]:
         "starts_at": item.starts_at,
         "audience": item.audience,
     }
-
-
-def _known_countries(session: Session) -> list[str]:
-    """The countries members live in, for the chooser's checkboxes."""
-    query = (
-        select(Member.country)
-        .where(col(Member.country).is_not(None), col(Member.erased_at).is_(None))
-        .distinct()
-    )
-    return sorted(str(country) for country in session.exec(query) if country)
 
 
 # ---- the JSON API ----------------------------------------------------------------------------
@@ -232,7 +215,7 @@ def build_feed_pages(console: Console) -> APIRouter:
         error: str | None = None,
     ) -> HTMLResponse:
         with console.db.session() as session:
-            countries = _known_countries(session)
+            audience = chooser_context(session, chosen)
             everyone = reach(session, FeedKind.ANNOUNCEMENT.value, {})
         return console.pages.render(
             request,
@@ -241,15 +224,10 @@ def build_feed_pages(console: Console) -> APIRouter:
             area="feed",
             title="Compose",
             kinds=list(FeedKind),
-            relations=list(Relation),
-            interests=list(Interest),
-            intentions=list(ReturnIntention),
-            languages=LANGUAGES,
-            countries=countries,
             zones=ZONES,
             values=values or {"send_zone": DEFAULT_ZONE},
-            chosen=chosen or {},
             everyone=everyone,
+            **audience,
             error=error,
             status_code=400 if error else 200,
         )
@@ -293,7 +271,7 @@ def build_feed_pages(console: Console) -> APIRouter:
         """The composer's live count (HTMX): the audience chosen so far, counted now."""
         params = request.query_params
         try:
-            audience = _audience_from(params, _lists(params))
+            audience = _audience_from(params, ticked(params))
         except ComposeError as error:
             text, count = str(error), None
         else:
@@ -307,7 +285,7 @@ def build_feed_pages(console: Console) -> APIRouter:
         """Publish the item and send its broadcast now, or schedule it."""
         form = await request.form()
         values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
-        chosen = _lists(form)
+        chosen = ticked(form)
         try:
             done = _create_and_send(console, staff, values, _audience_from(values, chosen))
         except (ComposeError, FeedError, broadcasts.BroadcastStateError) as error:

@@ -19,27 +19,20 @@ from babel import Locale
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from admin.audience_form import AUDIENCE_CHOICES, chooser_context, chosen_countries, ticked
 from admin.audit import record
 from admin.context import Console
 from admin.models import StaffAccount
 from community import polls
 from community.feed import AUDIENCE_KEYS
-from community.models import Member, Poll, as_utc
-from community.profile import Interest, Relation, ReturnIntention
+from community.models import Poll, as_utc
 from community.timezones import DEFAULT_ZONE
 
 MAX_ID = 2**31 - 1
 PollId = Annotated[int, Path(ge=1, le=MAX_ID, description="The poll's id.")]
 PALETTE = ["#0b6b3a", "#0a4f8a", "#d9822b", "#7b4fa0", "#168a8a", "#b0413e"]
-LANGUAGES = ("lt", "en")
-AUDIENCE_CHOICES: dict[str, tuple[str, ...]] = {
-    "relations": tuple(Relation),
-    "interests": tuple(Interest),
-    "languages": LANGUAGES,
-    "return_intentions": tuple(ReturnIntention),
-}
 
 
 class PollOut(BaseModel):
@@ -99,21 +92,19 @@ def _closing_time(text: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _audience(form: Any) -> dict[str, list[str]]:
-    """The ticked audience; countries also typed as codes ('NO, GB')."""
-    chosen: dict[str, list[str]] = {}
+def _audience(chosen: Mapping[str, list[str]], values: Mapping[str, str]) -> dict[str, list[str]]:
+    """The ticked audience, each value one the form offers; countries also typed as codes
+    ('NO, GB')."""
     for key, allowed in AUDIENCE_CHOICES.items():
-        values = [str(v) for v in form.getlist(key)]
-        unknown = [v for v in values if v not in allowed]
+        unknown = [v for v in chosen.get(key, []) if v not in allowed]
         if unknown:
             raise FormError(f"Unknown {key.replace('_', ' ')}: {unknown[0][:40]}.")
-        chosen[key] = values
-    typed = str(form.get("countries_other") or "").replace(";", ",").replace(" ", ",")
-    countries = [*(str(v) for v in form.getlist("countries")), *filter(None, typed.split(","))]
+    countries = chosen_countries(chosen, values)
     if any(len(code) != 2 or not code.isascii() or not code.isalpha() for code in countries):
         raise FormError("Countries are two-letter codes, like NO or GB.")
-    chosen["countries"] = countries
-    return {key: chosen.get(key, []) for key in AUDIENCE_KEYS}
+    return {
+        key: countries if key == "countries" else list(chosen.get(key, [])) for key in AUDIENCE_KEYS
+    }
 
 
 def _choices(values: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -121,15 +112,6 @@ def _choices(values: Mapping[str, str]) -> list[tuple[str, str]]:
         (values.get(f"choice_lt_{n}", ""), values.get(f"choice_en_{n}", ""))
         for n in range(1, polls.MAX_CHOICES + 1)
     ]
-
-
-def _known_countries(session: Session) -> list[str]:
-    query = (
-        select(Member.country)
-        .where(col(Member.country).is_not(None), col(Member.erased_at).is_(None))
-        .distinct()
-    )
-    return sorted(str(country) for country in session.exec(query) if country)
 
 
 def _reach(session: Session, poll: Poll) -> int:
@@ -245,7 +227,7 @@ def build_poll_pages(console: Console) -> APIRouter:
         error: str | None = None,
     ) -> HTMLResponse:
         with console.db.session() as session:
-            countries = _known_countries(session)
+            audience = chooser_context(session, chosen)
         return console.pages.render(
             request,
             "admin/poll-new.html",
@@ -253,12 +235,10 @@ def build_poll_pages(console: Console) -> APIRouter:
             area="polls",
             title="New poll",
             values=values or {},
-            chosen=chosen or {},
             numbers=range(1, polls.MAX_CHOICES + 1),
-            choices=AUDIENCE_CHOICES,
-            countries=countries,
             zone=DEFAULT_ZONE,
             error=error,
+            **audience,
             status_code=400 if error else 200,
         )
 
@@ -289,9 +269,9 @@ def build_poll_pages(console: Console) -> APIRouter:
     async def poll_create(request: Request, staff: Staff) -> Response:
         form = await request.form()
         values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
-        chosen = {key: [str(v) for v in form.getlist(key)] for key in AUDIENCE_KEYS}
+        chosen = ticked(form)
         try:
-            audience = _audience(form)
+            audience = _audience(chosen, values)
             closes_at = _closing_time(values.get("closes_at", ""))
             with console.db.session() as session:
                 poll = polls.create_poll(
