@@ -254,6 +254,25 @@ def told_notice(told: int) -> str:
     return f" {told} {members} told their question is now answered."
 
 
+def audit_article(
+    session: Session,
+    staff: StaffAccount,
+    action: str,
+    article: Article,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """The audit line of an article change: the whole article before and after, so the log
+    shows every field that changed."""
+    record(
+        session=session,
+        staff=staff,
+        action=action,
+        target=article.id,
+        before=before,
+        after=snapshot(article),
+    )
+
+
 def after_published(console: Console, session: Session, article: Article) -> int:
     """A change reached published text: bring the index up to date and tell the members whose
     open questions it now answers (tell_askers asks the index, which syncs first)."""
@@ -351,6 +370,10 @@ def build_pages_router(console: Console) -> APIRouter:
     router = APIRouter(prefix="/admin/kb", include_in_schema=False)
     Staff = Annotated[StaffAccount, Depends(console.guard("kb"))]
 
+    def back_to_article(request: Request, article_id: str, message: str) -> Response:
+        """After a change to an article: its editor, with the notice of what happened."""
+        return console.pages.redirect(request, f"/admin/kb/article/{article_id}", message)
+
     def editor(
         request: Request,
         staff: StaffAccount,
@@ -444,18 +467,10 @@ def build_pages_router(console: Console) -> APIRouter:
             except (FormProblem, KnowledgeError) as problem:
                 return editor(request, staff, typed, error=str(problem), status_code=422)
             article = result.article
-            record(
-                session=session,
-                staff=staff,
-                action="kb.save",
-                target=article.id,
-                after=snapshot(article),
-            )
+            audit_article(session, staff, "kb.save", article)
             told = _publish(console, session, staff, article) if action == "publish" else 0
             message = "Published." if action == "publish" else "Saved as a draft."
-        return console.pages.redirect(
-            request, f"/admin/kb/article/{article.id}", message + told_notice(told)
-        )
+        return back_to_article(request, article.id, message + told_notice(told))
 
     @router.get("/article/{article_id}", response_class=HTMLResponse)
     def edit_article(request: Request, staff: Staff, article_id: ArticleId) -> HTMLResponse:
@@ -489,14 +504,7 @@ def build_pages_router(console: Console) -> APIRouter:
                     request, staff, typed, article=article, error=str(problem), status_code=422
                 )
             if result.outcome != SaveOutcome.UNCHANGED:
-                record(
-                    session=session,
-                    staff=staff,
-                    action="kb.save",
-                    target=article.id,
-                    before=before,
-                    after=snapshot(article),
-                )
+                audit_article(session, staff, "kb.save", article, before)
             if action == "publish":
                 told = _publish(console, session, staff, article)
                 message = "Published."
@@ -505,18 +513,14 @@ def build_pages_router(console: Console) -> APIRouter:
                 message = "Saved." if result.change else "No changes to save."
                 if result.change and article.status == ArticleStatus.PUBLISHED:
                     message = "Saved; members see the new text now."
-        return console.pages.redirect(
-            request, f"/admin/kb/article/{article_id}", message + told_notice(told)
-        )
+        return back_to_article(request, article_id, message + told_notice(told))
 
     @router.post("/article/{article_id}/publish")
     def publish(request: Request, staff: Staff, article_id: ArticleId) -> Response:
         with console.db.session() as session:
             article = _article_or_404(session, article_id)
             told = _publish(console, session, staff, article)
-        return console.pages.redirect(
-            request, f"/admin/kb/article/{article_id}", "Published." + told_notice(told)
-        )
+        return back_to_article(request, article_id, "Published." + told_notice(told))
 
     @router.post("/article/{article_id}/archive")
     def archive(request: Request, staff: Staff, article_id: ArticleId) -> Response:
@@ -525,19 +529,8 @@ def build_pages_router(console: Console) -> APIRouter:
             before = snapshot(article)
             if article.status != ArticleStatus.ARCHIVED:
                 archive_article(session=session, article_id=article_id, author=staff.email)
-                record(
-                    session=session,
-                    staff=staff,
-                    action="kb.archive",
-                    target=article_id,
-                    before=before,
-                    after=snapshot(article),
-                )
-        return console.pages.redirect(
-            request,
-            f"/admin/kb/article/{article_id}",
-            "Archived: the bot no longer answers from it.",
-        )
+                audit_article(session, staff, "kb.archive", article, before)
+        return back_to_article(request, article_id, "Archived: the bot no longer answers from it.")
 
     @router.get("/article/{article_id}/revisions", response_class=HTMLResponse)
     def revisions(
@@ -590,19 +583,10 @@ def build_pages_router(console: Console) -> APIRouter:
                 raise HTTPException(404, str(problem)) from problem
             changed = before != snapshot(article)
             if changed:
-                record(
-                    session=session,
-                    staff=staff,
-                    action="kb.rollback",
-                    target=article_id,
-                    before=before,
-                    after=snapshot(article),
-                )
+                audit_article(session, staff, "kb.rollback", article, before)
             told = after_published(console, session, article) if changed else 0
         message = f"Rolled back to revision {revision}." if changed else "Already that text."
-        return console.pages.redirect(
-            request, f"/admin/kb/article/{article_id}", message + told_notice(told)
-        )
+        return back_to_article(request, article_id, message + told_notice(told))
 
     @router.get("/import", response_class=HTMLResponse)
     def import_page(request: Request, staff: Staff) -> HTMLResponse:
@@ -657,14 +641,7 @@ def _publish(console: Console, session: Session, staff: StaffAccount, article: A
     if article.status != ArticleStatus.PUBLISHED:
         before = snapshot(article)
         publish_article(session=session, article_id=article.id, author=staff.email)
-        record(
-            session=session,
-            staff=staff,
-            action="kb.publish",
-            target=article.id,
-            before=before,
-            after=snapshot(article),
-        )
+        audit_article(session, staff, "kb.publish", article, before)
     return after_published(console, session, article)
 
 
@@ -689,14 +666,7 @@ def import_one(
             before = snapshot(existing) if existing else None
             result = save_article(session=session, draft=draft, author=staff.email)
             if result.outcome != SaveOutcome.UNCHANGED:
-                record(
-                    session=session,
-                    staff=staff,
-                    action="kb.import",
-                    target=draft.id,
-                    before=before,
-                    after=snapshot(result.article),
-                )
+                audit_article(session, staff, "kb.import", result.article, before)
                 after_published(console, session, result.article)
             return ImportRow(name, result.outcome.value, draft.id, result.change)
     except KnowledgeError as problem:

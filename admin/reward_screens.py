@@ -8,6 +8,7 @@ is the part of the area that appears in the OpenAPI schema.
 # No `from __future__ import annotations`: FastAPI must resolve the routes' local `Staff`
 # dependency alias at definition time.
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -325,37 +326,36 @@ def build_reward_screens(console: Console) -> APIRouter:
     Staff = Annotated[StaffAccount, Depends(console.guard(AREA))]
     pages = console.pages
 
-    def render(
-        request: Request, staff: StaffAccount, template: str, status_code: int = 200, **context: Any
-    ) -> HTMLResponse:
-        return pages.render(
-            request,
-            f"admin/{template}",
-            staff,
-            area=AREA,
-            status_code=status_code,
-            **context,
-        )
+    def tab_page(
+        template: str, title: str, tab: str, load: Callable[[Session], dict[str, Any]]
+    ) -> Callable[..., HTMLResponse]:
+        """A tab of the area as `page(request, staff, status_code=200, **context)`: what `load`
+        reads in one session, plus what a route adds (a refused change's error, the form)."""
+
+        def page(
+            request: Request, staff: StaffAccount, status_code: int = 200, **context: Any
+        ) -> HTMLResponse:
+            with console.db.session() as session:
+                loaded = load(session)
+            return pages.render(
+                request,
+                f"admin/{template}",
+                staff,
+                area=AREA,
+                status_code=status_code,
+                title=title,
+                tab=tab,
+                **(loaded | context),
+            )
+
+        return page
 
     # -- rules and manual awards
 
-    def rules_page(
-        request: Request, staff: StaffAccount, status_code: int = 200, **context: Any
-    ) -> HTMLResponse:
-        with console.db.session() as session:
-            rules = all_rules(session=session)
-        context.setdefault("form", {})
-        return render(
-            request,
-            staff,
-            "rewards.html",
-            status_code,
-            title="Rewards",
-            tab="rules",
-            rules=rules,
-            manual=MANUAL,
-            **context,
-        )
+    def load_rules(session: Session) -> dict[str, Any]:
+        return {"rules": all_rules(session=session), "manual": MANUAL, "form": {}}
+
+    rules_page = tab_page("rewards.html", "Rewards", "rules", load_rules)
 
     @router.get("", response_class=HTMLResponse)
     def overview(request: Request, staff: Staff) -> HTMLResponse:
@@ -436,24 +436,14 @@ def build_reward_screens(console: Console) -> APIRouter:
 
     # -- passports
 
-    def passports_page(
-        request: Request, staff: StaffAccount, status_code: int = 200, **context: Any
-    ) -> HTMLResponse:
-        with console.db.session() as session:
-            passports = session.exec(
-                select(Passport).order_by(col(Passport.issued_at).desc()).limit(LIST_LIMIT)
-            ).all()
-            session.expunge_all()
-        return render(
-            request,
-            staff,
-            "reward_passports.html",
-            status_code,
-            title="Passports",
-            tab="passports",
-            passports=passports,
-            **context,
-        )
+    def load_passports(session: Session) -> dict[str, Any]:
+        passports = session.exec(
+            select(Passport).order_by(col(Passport.issued_at).desc()).limit(LIST_LIMIT)
+        ).all()
+        session.expunge_all()
+        return {"passports": passports}
+
+    passports_page = tab_page("reward_passports.html", "Passports", "passports", load_passports)
 
     @router.get("/passports", response_class=HTMLResponse)
     def passports(request: Request, staff: Staff) -> HTMLResponse:
@@ -525,29 +515,17 @@ def build_reward_screens(console: Console) -> APIRouter:
 
     # -- partners, offers, redemptions
 
-    def partners_page(
-        request: Request, staff: StaffAccount, status_code: int = 200, **context: Any
-    ) -> HTMLResponse:
-        with console.db.session() as session:
-            partners = list_partners(session=session)
-            offers = session.exec(select(Offer).order_by(col(Offer.id))).all()
-            recent = redemptions(session)[:50]
-            session.expunge_all()
+    def load_partners(session: Session) -> dict[str, Any]:
+        partners = list_partners(session=session)
+        offers = session.exec(select(Offer).order_by(col(Offer.id))).all()
+        recent = redemptions(session)[:50]
+        session.expunge_all()
         by_partner: dict[int, list[Offer]] = {}
         for offer in offers:
             by_partner.setdefault(offer.partner_id, []).append(offer)
-        return render(
-            request,
-            staff,
-            "reward_partners.html",
-            status_code,
-            title="Partners",
-            tab="partners",
-            partners=partners,
-            offers=by_partner,
-            redemptions=recent,
-            **context,
-        )
+        return {"partners": partners, "offers": by_partner, "redemptions": recent}
+
+    partners_page = tab_page("reward_partners.html", "Partners", "partners", load_partners)
 
     @router.get("/partners", response_class=HTMLResponse)
     def partners(request: Request, staff: Staff) -> HTMLResponse:
@@ -644,22 +622,10 @@ def build_reward_screens(console: Console) -> APIRouter:
 
     # -- the ledger
 
-    def ledger_page(
-        request: Request, staff: StaffAccount, status_code: int = 200, **context: Any
-    ) -> HTMLResponse:
-        with console.db.session() as session:
-            state = ledger_state(session)
-        return render(
-            request,
-            staff,
-            "reward_ledger.html",
-            status_code,
-            title="Ledger",
-            tab="ledger",
-            ledger=state,
-            embedded=not console.settings.chain_url,
-            **context,
-        )
+    def load_ledger(session: Session) -> dict[str, Any]:
+        return {"ledger": ledger_state(session), "embedded": not console.settings.chain_url}
+
+    ledger_page = tab_page("reward_ledger.html", "Ledger", "ledger", load_ledger)
 
     @router.get("/ledger", response_class=HTMLResponse)
     def ledger(request: Request, staff: Staff) -> HTMLResponse:
