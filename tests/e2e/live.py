@@ -1,9 +1,11 @@
 """Helpers for tests that run `alytus serve` as a subprocess: the command, a free port,
 waiting until the server answers /healthz, and a whole live server on a fresh home
-(`fresh_server` + `serving`)."""
+(`fresh_server` + `serving`, or both with staff accounts: `demo_server`, and a module's
+`server` fixture made of it: `demo_server_fixture`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -20,6 +22,10 @@ from pathlib import Path
 import pytest
 
 START_TIMEOUT_S = 120
+STAFF_PASSWORD = "a long staff password for the browser test"
+
+Staff = tuple[str, ...]
+"""A staff account: email, role, then any further `alytus staff create` options."""
 
 
 def alytus_cli() -> str:
@@ -84,16 +90,24 @@ class LiveServer:
             stdin=password + "\n",
         )  # fmt: skip
 
+    def member(self, web_user: str) -> dict:
+        """What `alytus members show` knows about the web chat member with this user id
+        (the chat cookie, or the widget's session token)."""
+        shown = self.run("members", "show", "--platform", "web", "--user", web_user, "--json")
+        return json.loads(shown)
+
 
 def fresh_server(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
     env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> LiveServer:
-    """A server not started yet: home, port, database (PostgreSQL when the suite runs on it),
-    the session's trained NLU model; `alytus init --demo` already run."""
+    """A server not started yet: home, port (a free one unless given), database (PostgreSQL
+    when the suite runs on it), the session's trained NLU model; `alytus init --demo` already
+    run."""
     home = tmp_path_factory.mktemp("alytus-home")
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     clean = {key: value for key, value in os.environ.items() if not key.startswith("ALYTUS_")}
     clean.update(ALYTUS_HOME=str(home), ALYTUS_PUBLIC_URL=url, **(env or {}))
@@ -127,3 +141,34 @@ def serving(live: LiveServer, *options: str) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def demo_server(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    *staff: Staff,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    options: tuple[str, ...] = (),
+) -> Iterator[LiveServer]:
+    """`alytus init --demo` on a fresh home and database (`fresh_server`), these staff
+    accounts (all with STAFF_PASSWORD), then `alytus serve OPTIONS` for the duration."""
+    live = fresh_server(request, tmp_path_factory, env, port)
+    for email, role, *extra in staff:
+        live.add_staff(email, role, STAFF_PASSWORD, *extra)
+    with serving(live, *options):
+        yield live
+
+
+def demo_server_fixture(*staff: Staff):  # type: ignore[no-untyped-def]
+    """A test module's `server` fixture: `demo_server` with these staff accounts."""
+
+    @pytest.fixture(scope="module", name="server")
+    def server(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[LiveServer]:
+        with demo_server(request, tmp_path_factory, *staff) as live:
+            yield live
+
+    return server

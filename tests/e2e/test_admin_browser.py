@@ -7,89 +7,39 @@ sized, land in artifacts/screenshots/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
-from .live import LiveServer, fresh_server, serving
-from .test_webchat_browser import SCREENSHOTS, Chat
+from .browser import BROWSER_TESTS, LAPTOP, PHONE, log_in, screenshot
+from .live import LiveServer, demo_server_fixture
+from .test_webchat_browser import Chat, join_in_english_as_a_resident
 
-CHROMIUM_MISSING = chromium_missing_reason()
+pytestmark = BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
-]
-
-PASSWORD = "a long staff password for the browser test"
 EDITOR = "editor@alytus.test"
 MODERATOR = "moderator@alytus.test"
 FEE_QUESTION = "What's the daily kindergarten charge for a 3-year-old?"
 FISHING_QUESTION = "Where do I get a fishing permit for Lake Daugai?"
 STEP_TIMEOUT_MS = 30_000
 
-
-@pytest.fixture(scope="module")
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """`alytus serve` on a fresh home and database with the demo data and two staff accounts."""
-    live = fresh_server(request, tmp_path_factory)
-    for email, role in ((EDITOR, "editor"), (MODERATOR, "moderator")):
-        live.add_staff(email, role, PASSWORD)
-    with serving(live):
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-def log_in(page: Page, server: LiveServer, email: str) -> None:
-    page.goto(f"{server.url}/admin/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".who .role")).to_be_visible()
+server = demo_server_fixture((EDITOR, "editor"), (MODERATOR, "moderator"))
 
 
 def screenshots(page: Page, name: str, *, full_page: bool = False) -> list[Path]:
     """The page at laptop and at phone size (then back to laptop)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     paths = []
     for size, label in ((LAPTOP, "laptop"), (PHONE, "phone")):
         page.set_viewport_size(size)
-        path = SCREENSHOTS / f"{name}-{label}.png"
-        page.screenshot(path=path, full_page=full_page)
-        paths.append(path)
+        paths.append(screenshot(page, f"{name}-{label}.png", full_page=full_page))
     page.set_viewport_size(LAPTOP)
     return paths
-
-
-def join_chat_in_english(chat: Chat, server: LiveServer) -> None:
-    chat.open(f"{server.url}/?lang=en")
-    chat.press("lang:en")
-    chat.press("consent:all")
-    chat.press("relation:resident")
-    chat.press("interest:sport")
-    chat.press("interest:done")
 
 
 def test_an_editor_changes_a_fee_and_the_web_chat_answers_with_it(
     server: LiveServer, browser: Browser
 ) -> None:
-    context = browser.new_context(viewport=LAPTOP, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())
-    log_in(page, server, EDITOR)
+    page, errors = log_in(browser, server.url, EDITOR, locale="en-GB")
 
     page.goto(f"{server.url}/admin/kb")
     page.get_by_label("Search title and text").fill("kindergarten")
@@ -112,13 +62,13 @@ def test_an_editor_changes_a_fee_and_the_web_chat_answers_with_it(
     expect(page.locator(".diff .add").first).to_contain_text("3.95")
     expect(page.locator(".diff .del").first).to_contain_text("3.40")
 
-    chat = Chat(context)  # the web chat in the same browser
-    join_chat_in_english(chat, server)
+    chat = Chat(page.context)  # the web chat in the same browser
+    join_in_english_as_a_resident(chat, server.url)
     chat.say(FEE_QUESTION)
     expect(chat.last_bot_message()).to_contain_text("3.95 EUR")
     assert "3.40" not in chat.bot_texts()[-1]
     assert errors == [] and chat.page_errors == []
-    context.close()
+    page.context.close()
 
 
 def test_a_moderator_links_an_article_and_the_member_who_asked_is_told(
@@ -126,16 +76,11 @@ def test_a_moderator_links_an_article_and_the_member_who_asked_is_told(
 ) -> None:
     member = browser.new_context(viewport=PHONE, locale="en-GB")
     chat = Chat(member)
-    join_chat_in_english(chat, server)
+    join_in_english_as_a_resident(chat, server.url)
     chat.say(FISHING_QUESTION)
     assert "I will not guess" in chat.bot_texts()[-1], chat.bot_texts()[-1]
 
-    staff = browser.new_context(viewport=LAPTOP, locale="en-GB")
-    page = staff.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())
-    log_in(page, server, MODERATOR)
+    page, errors = log_in(browser, server.url, MODERATOR, locale="en-GB")
     page.goto(f"{server.url}/admin/inbox")
     group = page.locator(".inbox-group", has_text=FISHING_QUESTION)
     expect(group).to_have_count(1)
@@ -156,4 +101,4 @@ def test_a_moderator_links_an_article_and_the_member_who_asked_is_told(
     expect(told).to_contain_text("Visiting Alytus: tourist information centre")
     assert errors == [] and chat.page_errors == []
     member.close()
-    staff.close()
+    page.context.close()

@@ -7,27 +7,16 @@ screenshots at laptop and phone sizes in artifacts/screenshots/ for a human look
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 
-from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
-from .live import LiveServer, fresh_server, serving
+from .browser import BROWSER_TESTS, LAPTOP, PHONE, log_in, no_sideways_scroll, screenshot
+from .live import LiveServer, demo_server_fixture
 
-CHROMIUM_MISSING = chromium_missing_reason()
+pytestmark = BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
-]
-
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-EMAIL = "editor@alytus.test"
-PASSWORD = "dashboards are for reading"
+EDITOR = "editor@alytus.test"
 DRAW_TIMEOUT_MS = 15_000
 
 ALL_CHARTS_DRAWN = """() => {
@@ -37,29 +26,7 @@ ALL_CHARTS_DRAWN = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """`alytus serve` after `alytus init --demo` (with its history), and an editor."""
-    live = fresh_server(request, tmp_path_factory)
-    live.add_staff(EMAIL, "editor", PASSWORD)
-    with serving(live):
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-def log_in(page: Page, url: str) -> None:
-    page.goto(f"{url}/admin/login")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+server = demo_server_fixture((EDITOR, "editor"))  # after `alytus init --demo`, its history
 
 
 def charts_drawn(page: Page) -> int:
@@ -72,29 +39,17 @@ def charts_drawn(page: Page) -> int:
     return len(canvases)
 
 
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / name, full_page=True)
-
-
 def broken(response: Response) -> bool:
     """A failed request of the page (the browser's own favicon guess aside)."""
     return response.status >= 400 and not response.url.endswith("/favicon.ico")
 
 
-def no_sideways_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 def test_an_editor_reads_the_dashboard_and_the_analytics(
     server: LiveServer, browser: Browser
 ) -> None:
-    context = browser.new_context(viewport=LAPTOP, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page, errors = log_in(browser, server.url, EDITOR, locale="en-GB")
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if broken(r) else None)
-    log_in(page, server.url)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
 
     assert charts_drawn(page) == 2
     members = int(page.locator('[data-stat="members"]').inner_text())
@@ -127,4 +82,4 @@ def test_an_editor_reads_the_dashboard_and_the_analytics(
     assert lines[0] == "step,members,% of started" and lines[1].startswith("started,")
 
     assert errors == []
-    context.close()
+    page.context.close()

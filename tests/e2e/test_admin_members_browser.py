@@ -11,85 +11,35 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
-from .live import LiveServer, fresh_server, serving
+from .browser import BROWSER_TESTS, LAPTOP, PHONE, log_in, no_sideways_scroll, screenshot
+from .live import LiveServer, demo_server_fixture
 
-CHROMIUM_MISSING = chromium_missing_reason()
+pytestmark = BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
-]
-
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-PASSWORD = "a long staff password for the browser test"
 MODERATOR, EDITOR = "moderator@alytus.test", "editor@alytus.test"
 REACH = re.compile(r"Reaches (\d+) members?")
 TIMEOUT_MS = 15_000
 
-
-@pytest.fixture(scope="module")
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    """`alytus init --demo` on a fresh home and database, two staff accounts, `alytus serve`."""
-    live = fresh_server(request, tmp_path_factory)
-    for email, role in ((MODERATOR, "moderator"), (EDITOR, "editor")):
-        live.add_staff(email, role, PASSWORD)
-    with serving(live):
-        yield live
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-def log_in(browser: Browser, server: LiveServer, email: str, size: dict[str, int]) -> Page:
-    context = browser.new_context(viewport=size, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())  # data-confirm asks with confirm()
-    page.goto(f"{server.url}/admin/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".who .role")).to_be_visible()
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / name, full_page=True)
-
-
-def fits_the_width(page: Page) -> bool:
-    """Nothing but tables (which scroll in their own box) is wider than the screen."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
+server = demo_server_fixture((MODERATOR, "moderator"), (EDITOR, "editor"))
 
 
 @pytest.mark.parametrize(("size", "label"), [(LAPTOP, "laptop"), (PHONE, "phone")])
 def test_a_moderator_finds_a_demo_member_and_exports_their_data(
     browser: Browser, server: LiveServer, size: dict[str, int], label: str, tmp_path: Path
 ):
-    page = log_in(browser, server, MODERATOR, size)
+    page, errors = log_in(browser, server.url, MODERATOR, size, accept_downloads=True)
+    page.set_default_timeout(TIMEOUT_MS)
     page.goto(f"{server.url}/admin/members")
     expect(page.locator("#member-count")).to_contain_text(re.compile(r"\d+ members"))
     assert 1 <= page.locator("table.members tbody tr").count() <= 25  # a page at a time
-    shot(page, f"admin-members-{label}.png")
-    assert fits_the_width(page)
+    screenshot(page, f"admin-members-{label}.png")
+    assert no_sideways_scroll(page)
 
     page.fill("input[name=q]", "demo-oslo")  # a platform user id
     page.click("form[role=search] button[type=submit]")
@@ -100,8 +50,8 @@ def test_a_moderator_finds_a_demo_member_and_exports_their_data(
     history = page.locator("table.consent-history tbody tr")
     expect(history).to_have_count(4)  # the demo member granted all four purposes
     expect(page.locator("table.consent-history")).to_contain_text("demo")
-    shot(page, f"admin-member-{label}.png")
-    assert fits_the_width(page)
+    screenshot(page, f"admin-member-{label}.png")
+    assert no_sideways_scroll(page)
 
     with page.expect_download() as waiting:
         page.click("text=Export data (JSON)")
@@ -112,7 +62,7 @@ def test_a_moderator_finds_a_demo_member_and_exports_their_data(
     data = json.loads(saved.read_text(encoding="utf-8"))
     assert data["profile"]["city"] == "Oslo" and data["profile"]["country"] == "NO"
     assert {c["purpose"] for c in data["consent_history"]} >= {"membership", "news"}
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert errors == []
 
 
 def count_after(page: Page, action: Callable[[], object]) -> int:
@@ -133,7 +83,8 @@ def count_after(page: Page, action: Callable[[], object]) -> int:
 def test_an_editor_picks_a_country_sees_the_count_change_and_sends(
     browser: Browser, server: LiveServer, size: dict[str, int], label: str
 ):
-    page = log_in(browser, server, EDITOR, size)
+    page, errors = log_in(browser, server.url, EDITOR, size, accept_downloads=True)
+    page.set_default_timeout(TIMEOUT_MS)
     everyone = count_after(page, lambda: page.goto(f"{server.url}/admin/feed/new"))
     assert page.locator("select[name=kind]").input_value() == "event"
     page.fill("input[name=title_lt]", "Miesto šventė")
@@ -146,8 +97,8 @@ def test_an_editor_picks_a_country_sees_the_count_change_and_sends(
     and_ireland = count_after(page, lambda: typed.press_sequentially("IE"))  # on a pause
     # each country holds a demo member (demo-oslo, demo-london, demo-dublin) who hears news
     assert 0 < norway < and_britain < and_ireland < everyone
-    shot(page, f"admin-compose-{label}.png")
-    assert fits_the_width(page)
+    screenshot(page, f"admin-compose-{label}.png")
+    assert no_sideways_scroll(page)
     planned = and_ireland
 
     page.click("button[name=action][value=send]")
@@ -155,4 +106,4 @@ def test_an_editor_picks_a_country_sees_the_count_change_and_sends(
     expect(page.locator("[data-status=planned]")).to_have_text(str(planned))
     page.goto(f"{server.url}/admin/feed")
     expect(page.locator("table.feed")).to_contain_text("The city celebration")
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert errors == []

@@ -9,25 +9,15 @@ Screenshots land in artifacts/screenshots/admin-rewards-*.png and admin-desk-*.p
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
-from .live import LiveServer, fresh_server, serving
+from .browser import BROWSER_TESTS, LAPTOP, PHONE, log_in, screenshot
+from .live import STAFF_PASSWORD, LiveServer, fresh_server, serving
 
-CHROMIUM_MISSING = chromium_missing_reason()
+pytestmark = BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
-]
-
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-PASSWORD = "a long staff password for the browser test"
 ADMIN = "rewards-admin@alytus.test"
 CASHIER = "till@dzuku-kampelis.test"
 CHAIN_TIMEOUT_MS = 90_000  # the first verify compiles and deploys the contract
@@ -41,41 +31,29 @@ def server(
     live = fresh_server(request, tmp_path_factory)
     partners = json.loads(live.run("partners", "list", "--json"))
     cafe = next(p for p in partners if "Dzūkų kampelis" in p["name"])
-    live.add_staff(ADMIN, "admin", PASSWORD)
-    live.add_staff(CASHIER, "partner", PASSWORD, "--partner", str(cafe["id"]))
+    live.add_staff(ADMIN, "admin", STAFF_PASSWORD)
+    live.add_staff(CASHIER, "partner", STAFF_PASSWORD, "--partner", str(cafe["id"]))
     with serving(live):
         yield live
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-def open_as(browser: Browser, server: LiveServer, email: str, viewport: dict) -> Page:
-    """A logged-in staff page; confirm() dialogs are accepted, script errors collected."""
+def open_as(
+    browser: Browser, server: LiveServer, email: str, viewport: dict[str, int]
+) -> tuple[Page, list[str]]:
+    """A logged-in staff page (a phone's when the viewport is PHONE), and its script errors."""
     phone = viewport == PHONE
-    context = browser.new_context(
-        viewport=viewport, device_scale_factor=2 if phone else 1, is_mobile=phone, has_touch=phone
+    page, errors = log_in(
+        browser,
+        server.url,
+        email,
+        viewport,
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
     )
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors  # type: ignore[attr-defined]
-    page.goto(f"{server.url}/admin/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
     expect(page.locator(".topbar .email")).to_have_text(email)
-    return page
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / name, full_page=True)
+    return page, errors
 
 
 def fits_the_width(page: Page) -> None:
@@ -87,7 +65,7 @@ def fits_the_width(page: Page) -> None:
 def test_an_admin_awards_issues_a_passport_syncs_and_verifies(
     server: LiveServer, browser: Browser
 ) -> None:
-    page = open_as(browser, server, ADMIN, LAPTOP)
+    page, errors = open_as(browser, server, ADMIN, LAPTOP)
     page.get_by_role("link", name="Rewards & ledger").click()
     expect(page.get_by_role("heading", name="Rewards", exact=True)).to_be_visible()
 
@@ -99,7 +77,7 @@ def test_an_admin_awards_issues_a_passport_syncs_and_verifies(
     expect(page.locator(".notice").first).to_contain_text(
         "Recorded +200 points for member 1: balance now 280, level 3"
     )
-    shoot(page, "admin-rewards-laptop.png")
+    screenshot(page, "admin-rewards-laptop.png")
 
     page.get_by_role("link", name="Passports", exact=True).click()
     page.get_by_label("Member id").fill("1")
@@ -115,18 +93,18 @@ def test_an_admin_awards_issues_a_passport_syncs_and_verifies(
     expect(report).to_contain_text("journal and chain agree")
     expect(report).to_contain_text("in the journal")
     expect(page.locator("#ledger-pending")).to_have_text("0")
-    shoot(page, "admin-rewards-ledger-laptop.png")
-    assert page.errors == []  # type: ignore[attr-defined]
+    screenshot(page, "admin-rewards-ledger-laptop.png")
+    assert errors == []
 
-    phone = open_as(browser, server, ADMIN, PHONE)
+    phone, _ = open_as(browser, server, ADMIN, PHONE)
     phone.goto(f"{server.url}/admin/rewards")
     fits_the_width(phone)
-    shoot(phone, "admin-rewards-phone.png")
+    screenshot(phone, "admin-rewards-phone.png")
     phone.goto(f"{server.url}/admin/rewards/ledger")
     phone.get_by_role("button", name="Verify now").click()
     expect(phone.locator("#verify-report")).to_contain_text("agree", timeout=CHAIN_TIMEOUT_MS)
     fits_the_width(phone)
-    shoot(phone, "admin-rewards-ledger-phone.png")
+    screenshot(phone, "admin-rewards-ledger-phone.png")
     page.context.close()
     phone.context.close()
 
@@ -139,7 +117,7 @@ def test_a_cashier_checks_a_passport_and_redeems_an_offer(
     link = re.search(r"^verify: (\S+)$", issued, flags=re.M).group(1)  # type: ignore[union-attr]
     number = re.search(r"^number: (\S+)$", issued, flags=re.M).group(1)  # type: ignore[union-attr]
 
-    page = open_as(browser, server, CASHIER, PHONE)
+    page, errors = open_as(browser, server, CASHIER, PHONE)
     expect(page).to_have_url(re.compile(r"/admin/desk$"))  # a partner starts at the desk
     page.get_by_label(re.compile("Passport")).fill(link)
     page.get_by_role("button", name="Check passport").click()
@@ -148,21 +126,21 @@ def test_a_cashier_checks_a_passport_and_redeems_an_offer(
     expect(page.locator("#verdict-level")).to_have_text("3")
     expect(page.locator("#offers")).not_to_contain_text("Pirmas mėnuo")  # the gym's offer
     fits_the_width(page)
-    shoot(page, "admin-desk-check-phone.png")
+    screenshot(page, "admin-desk-check-phone.png")
 
     offer = page.locator("#offers form").filter(has_text="10 % nuolaida")
     offer.get_by_role("button", name="Redeem").click()
     expect(page.locator(".notice").first).to_contain_text(f"Passport {number}: redeemed")
     expect(page.locator("table")).to_contain_text(number)
     fits_the_width(page)
-    shoot(page, "admin-desk-phone.png")
-    assert page.errors == []  # type: ignore[attr-defined]
+    screenshot(page, "admin-desk-phone.png")
+    assert errors == []
 
-    laptop = open_as(browser, server, CASHIER, LAPTOP)
+    laptop, _ = open_as(browser, server, CASHIER, LAPTOP)
     laptop.get_by_label(re.compile("Passport")).fill(number)
     laptop.get_by_role("button", name="Check passport").click()
     expect(laptop.locator("#verdict")).to_have_attribute("data-status", "valid")
-    shoot(laptop, "admin-desk-laptop.png")
+    screenshot(laptop, "admin-desk-laptop.png")
     assert laptop.goto(f"{server.url}/admin/rewards").status == 403  # type: ignore[union-attr]
     page.context.close()
     laptop.context.close()

@@ -16,30 +16,21 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from tests.fakes.smtp_server import SmtpSink, text_of
 
-from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
-from .live import free_port, fresh_server, serving
+from .browser import BROWSER_TESTS, LAPTOP, PHONE, log_in, no_sideways_scroll, screenshot
+from .live import demo_server, free_port
 
 PHONE_AGENT = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 )
 
-CHROMIUM_MISSING = chromium_missing_reason()
+pytestmark = BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
-]
-
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
-EMAIL = "editor@alytus.test"
-PASSWORD = "former pupils come home"
+EDITOR = "editor@alytus.test"
 HEADER = "name,email,phone,telegram,discord,school,left_year,source,lawful_basis,notes"
 SCHOOLS = ("Jotvingių gimnazija", "Putinų gimnazija", "Dzūkijos mokykla")
 FIRST_NAMES = ("Jonas", "Asta", "Rūta", "Tomas", "Eglė", "Mantas", "Ieva", "Lukas")
@@ -66,18 +57,13 @@ def server(
     smtp.start()
     try:
         env = {"ALYTUS_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}
-        live = fresh_server(request, tmp_path_factory, env)
-        live.add_staff(EMAIL, "editor", PASSWORD)
-        with serving(live, "--no-ledger"):
+        editor = (EDITOR, "editor")
+        with demo_server(
+            request, tmp_path_factory, editor, env=env, options=("--no-ledger",)
+        ) as live:
             yield CampaignServer(url=live.url, sink=sink)
     finally:
         smtp.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def pupils(folder: Path) -> tuple[Path, int]:
@@ -99,29 +85,11 @@ def pupils(folder: Path) -> tuple[Path, int]:
     return path, jotvingiai
 
 
-def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / name, full_page=True)
-
-
-def no_sideways_scroll(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-
-
 def test_an_editor_invites_former_pupils_and_watches_the_funnel(
     server: CampaignServer, browser: Browser, tmp_path: Path
 ) -> None:
     spreadsheet, reached = pupils(tmp_path)
-    context = browser.new_context(viewport=LAPTOP, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("dialog", lambda dialog: dialog.accept())
-
-    page.goto(f"{server.url}/admin/login")
-    page.get_by_label("Email").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page, errors = log_in(browser, server.url, EDITOR, locale="en-GB")
     page.get_by_role("link", name="Prospects & campaigns").first.click()
     expect(page.get_by_role("heading", name="Prospects", exact=True)).to_be_visible()
 
@@ -177,4 +145,4 @@ def test_an_editor_invites_former_pupils_and_watches_the_funnel(
     screenshot(page, "admin-campaign-phone.png")
 
     assert errors == []
-    context.close()
+    page.context.close()

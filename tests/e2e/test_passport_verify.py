@@ -7,7 +7,6 @@ checks passports. Screenshots (390 px wide) land in artifacts/screenshots/passpo
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import time
@@ -18,84 +17,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from .browser import PHONE, chromium, chromium_missing_reason
-from .live import alytus_cli, free_port, wait_until_healthy
+from .browser import BROWSER_TESTS, PHONE, SCREENSHOTS
+from .live import LiveServer, demo_server_fixture
 
-CHROMIUM_MISSING = chromium_missing_reason()
+pytestmark = BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
-]
-
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
 CHECK_TIMEOUT_MS = 15_000
 
 
-@dataclass
-class LiveServer:
-    """`alytus serve` on a free port, and the command line pointed at the same database."""
-
-    url: str
-    cli: str
-    env: dict[str, str]
-    home: Path
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run(
-            [self.cli, *args],
-            env=self.env,
-            cwd=self.home,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, f"alytus {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
-
-
-@pytest.fixture(scope="module")
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    home = tmp_path_factory.mktemp("passport-home")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALYTUS_")}
-    env.update(ALYTUS_HOME=str(home), ALYTUS_PUBLIC_URL=url)
-    request.getfixturevalue("nlu_parser")  # the NLU model, trained once for the session
-    env["ALYTUS_NLU_DIR"] = str(request.getfixturevalue("nlu_cache_dir"))
-    env["ALYTUS_DATABASE_URL"] = request.getfixturevalue("module_database_url")
-    live = LiveServer(url=url, cli=alytus_cli(), env=env, home=home)
-    live.run("init", "--demo")
-
-    log = home / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [live.cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_healthy(url, process, log)
-        yield live
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
+server = demo_server_fixture()  # `alytus serve` after `alytus init --demo`, no staff
 
 
 # ---- staff side: a passport for a demo member -------------------------------------------------

@@ -10,29 +10,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
-from .live import alytus_cli, free_port, wait_until_healthy
+from .browser import BROWSER_TESTS, LAPTOP, PHONE, SCREENSHOTS
+from .live import LiveServer, demo_server_fixture
 
-CHROMIUM_MISSING = chromium_missing_reason()
+pytestmark = BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
-]
-
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
 COOKIE = "alytus_chat"
 REFERRAL_LINK = re.compile(r"[?&]ref=([A-Z0-9]{8})\b")
 REPLY_TIMEOUT_MS = 30_000
@@ -41,90 +28,7 @@ REPLY_TIMEOUT_MS = 30_000
 # ---- the server -------------------------------------------------------------------------------
 
 
-@dataclass
-class LiveServer:
-    """`alytus serve` on a free port, and the command line pointed at the same database."""
-
-    url: str
-    cli: str
-    env: dict[str, str]
-    home: Path
-
-    def member(self, cookie: str) -> dict:
-        """What `alytus members show` knows about the web chat member behind this cookie."""
-        shown = subprocess.run(
-            [self.cli, "members", "show", "--platform", "web", "--user", cookie, "--json"],
-            env=self.env,
-            cwd=self.home,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert shown.returncode == 0, shown.stderr
-        return json.loads(shown.stdout)
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run(
-            [self.cli, *args], env=self.env, cwd=self.home, capture_output=True, text=True
-        )
-        assert done.returncode == 0, f"alytus {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
-
-
-def _database_url(request: pytest.FixtureRequest) -> str | None:
-    """A fresh database for this module (SQLite, or PostgreSQL when the suite runs on it)."""
-    try:
-        return request.getfixturevalue("module_database_url")
-    except pytest.FixtureLookupError:
-        return None  # the SQLite default inside ALYTUS_HOME
-
-
-@pytest.fixture(scope="module")
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LiveServer]:
-    home = tmp_path_factory.mktemp("alytus-home")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALYTUS_")}
-    env.update(ALYTUS_HOME=str(home), ALYTUS_PUBLIC_URL=url)
-    request.getfixturevalue("nlu_parser")  # train the NLU model once for the whole session
-    env["ALYTUS_NLU_DIR"] = str(request.getfixturevalue("nlu_cache_dir"))
-    database_url = _database_url(request)
-    if database_url:
-        env["ALYTUS_DATABASE_URL"] = database_url
-    cli = alytus_cli()
-
-    init = subprocess.run(
-        [cli, "init", "--demo"], env=env, cwd=home, capture_output=True, text=True, timeout=300
-    )
-    assert init.returncode == 0, f"alytus init failed:\n{init.stdout}\n{init.stderr}"
-
-    log = home / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_healthy(url, process, log)
-        yield LiveServer(url=url, cli=cli, env=env, home=home)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
+server = demo_server_fixture()  # `alytus serve` after `alytus init --demo`, no staff
 
 
 # ---- the page, in a member's words ----------------------------------------------------------
@@ -206,6 +110,16 @@ def referral_code_in_last_message(chat: Chat) -> str:
     code = codes.pop()
     assert code in last.locator(".bubble").inner_text()
     return code
+
+
+def join_in_english_as_a_resident(chat: Chat, url: str) -> None:
+    """Open the chat in English and join as a resident interested in sport, by buttons."""
+    chat.open(f"{url}/?lang=en")
+    chat.press("lang:en")
+    chat.press("consent:all")
+    chat.press("relation:resident")
+    chat.press("interest:sport")
+    chat.press("interest:done")
 
 
 # ---- the tests ----------------------------------------------------------------------------
@@ -410,20 +324,9 @@ def test_staff_publish_an_answer_and_the_open_chat_shows_it(
 
     article = tmp_path / "lt-sunu-aiksteles.md"
     article.write_text(DOG_PARK_ARTICLE, encoding="utf-8")
-    for command in (
-        ["kb", "import", "--draft", str(article)],
-        ["kb", "publish", "lt-sunu-aiksteles"],
-    ):
-        done = subprocess.run(
-            [server.cli, *command],
-            env=server.env,
-            cwd=server.home,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-    assert "members told their question is answered: 1" in done.stdout
+    server.run("kb", "import", "--draft", str(article))
+    published = server.run("kb", "publish", "lt-sunu-aiksteles")
+    assert "members told their question is answered: 1" in published
 
     chat.page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     expect(chat.last_bot_message()).to_contain_text(f"Neseniai klausėte: „{question}“")
@@ -443,12 +346,7 @@ def test_the_passport_card_from_the_chat_verifies_on_a_merchants_phone(
 
     context = browser.new_context(viewport=PHONE, locale="en-GB")
     chat = Chat(context)
-    chat.open(f"{server.url}/?lang=en")
-    chat.press("lang:en")
-    chat.press("consent:all")
-    chat.press("relation:resident")
-    chat.press("interest:sport")
-    chat.press("interest:done")
+    join_in_english_as_a_resident(chat, server.url)
     member = server.member(chat.member_cookie())
     chat.say("/passport")
     assert "more points" in chat.bot_texts()[-1]

@@ -10,30 +10,18 @@ a cookie. A page on an origin that is not allowed cannot read the chat API (no C
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from .browser import LAPTOP, PHONE, chromium, chromium_missing_reason
-from .live import alytus_cli, free_port, wait_until_healthy
-from .test_webchat_browser import LiveServer, _database_url
+from .browser import BROWSER_TESTS, LAPTOP, PHONE, SCREENSHOTS
+from .live import LiveServer, demo_server, free_port
 
-CHROMIUM_MISSING = chromium_missing_reason()
+pytestmark = BROWSER_TESTS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM_MISSING is not None, reason=CHROMIUM_MISSING or ""),
-]
-
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
 REPLY_TIMEOUT_MS = 30_000
 WIDGET = "#alytus-chat-widget"
 
@@ -123,50 +111,10 @@ def server(
     app_port: int,
     city_site: Site,
 ) -> Iterator[LiveServer]:
-    home = tmp_path_factory.mktemp("alytus-widget-home")
-    url = f"http://127.0.0.1:{app_port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ALYTUS_")}
-    env.update(
-        ALYTUS_HOME=str(home),
-        ALYTUS_PUBLIC_URL=url,
-        ALYTUS_WIDGET_ORIGINS=f'["{city_site.url}"]',
-    )
-    request.getfixturevalue("nlu_parser")  # train the NLU model once for the whole session
-    env["ALYTUS_NLU_DIR"] = str(request.getfixturevalue("nlu_cache_dir"))
-    database_url = _database_url(request)
-    if database_url:
-        env["ALYTUS_DATABASE_URL"] = database_url
-    cli = alytus_cli()
-    init = subprocess.run(
-        [cli, "init", "--demo"], env=env, cwd=home, capture_output=True, text=True, timeout=300
-    )
-    assert init.returncode == 0, f"alytus init failed:\n{init.stdout}\n{init.stderr}"
-
-    log = home / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [cli, "serve", "--host", "127.0.0.1", "--port", str(app_port)],
-            env=env,
-            cwd=home,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_healthy(url, process, log)
-        yield LiveServer(url=url, cli=cli, env=env, home=home)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
+    """`alytus serve` after `alytus init --demo`, with the city's site as a widget origin."""
+    env = {"ALYTUS_WIDGET_ORIGINS": f'["{city_site.url}"]'}
+    with demo_server(request, tmp_path_factory, env=env, port=app_port) as live:
+        yield live
 
 
 # ---- the widget, in a member's words ----------------------------------------------------------
