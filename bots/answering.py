@@ -87,6 +87,24 @@ def answer_replies(turn: Turn, question: str, answer_fn: AnswerFn) -> list[Reply
     return [render_dont_know(turn, answer)]
 
 
+def known_answer(turn: Turn, question: str, answer_fn: AnswerFn) -> Reply | None:
+    """The answer when the knowledge base has one, else None and nothing filed: for a request
+    a feature of the bot serves anyway (mentoring, events), a missing article is no gap."""
+    answer = answer_fn(
+        session=turn.session, settings=turn.settings, question=question, language=turn.language
+    )
+    if not answer.answered:
+        return None
+    record_activity(
+        session=turn.session,
+        member_id=turn.member_id,
+        platform=turn.incoming.platform,
+        kind=QUESTION,
+        answered=True,
+    )
+    return render_answer(turn, answer)
+
+
 def suggestion_question(turn: Turn, payload: str) -> str | None:
     """The question a 'closest topic' button stands for: that article's title."""
     from knowledge.articles import ArticleNotFound, get_article

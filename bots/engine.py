@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bots import intents, linking, news, rewarding, way_home
-from bots.answering import SUGGESTION_PREFIX, AnswerFn, answer_replies, suggestion_question
+from bots.answering import (
+    SUGGESTION_PREFIX,
+    AnswerFn,
+    answer_replies,
+    known_answer,
+    suggestion_question,
+)
 from bots.catalog import Catalog, default_catalog
 from bots.delivery import collect_for
 from bots.features import feature_commands
@@ -209,6 +215,8 @@ class Engine:
             return self._act(turn, turn.payload.removeprefix("intent:"), asked)
         if not self._has_decided(turn):
             intent, confidence = top_intent(turn.understand())
+            if self._feature(turn, intent) and confidence >= intents.ACT_ABOVE:
+                return self._act(turn, intent, turn.text)  # the feature's reply invites to join
             if intent in intents.QUESTIONS and confidence >= intents.ACT_ABOVE:
                 join = Reply(
                     text=turn.t("kb.join_hint"), buttons=(turn.button("menu.join", "/start"),)
@@ -216,6 +224,18 @@ class Engine:
                 return [*self._act(turn, intent, turn.text), join]
             return self.flows["onboarding"].start(turn)
         return self._free_text(turn)
+
+    def _feature(self, turn: Turn, intent: str, text: str | None = None) -> str | None:
+        """The feature command that serves this intent when the member named the feature
+        (typed text, or the text a clarification button stands for); None in the middle of
+        onboarding, where a feature's "join first" would only confuse."""
+        feature = intents.FEATURES.get(intent)
+        said = turn.text if text is None else text
+        if feature is None or not said or not intents.names_feature(said, feature):
+            return None
+        if turn.member.onboarded_at is None and turn.conversation.flow is not None:
+            return None
+        return feature
 
     def _has_decided(self, turn: Turn) -> bool:
         """Joined, or answered the consent question either way."""
@@ -267,6 +287,12 @@ class Engine:
         if intent == "return_help" and self.answer is not None and text:
             offer = way_home.offer(turn, always=True)
             return [*answer_replies(turn, text, self.answer), *([offer] if offer else [])]
+        feature = self._feature(turn, intent, text)
+        if feature:
+            # "noriu tapti mentoriumi" opens /mentor, "kokie renginiai?" lists /events, after
+            # an article that answers if one does; no article is no gap to file for staff
+            known = known_answer(turn, text, self.answer) if self.answer and text else None
+            return [*([known] if known else []), *self.features[feature](turn, "")]
         if intent in intents.QUESTIONS:
             if self.answer is None or not text:
                 return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]

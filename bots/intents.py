@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from bots.messages import Reply
 from bots.turn import Turn
+from nlu.text import fold, words
 
 CLARIFY_BELOW = 0.45  # top intent confidence under which the bot asks which of two was meant
 ACT_ABOVE = 0.6  # inside a question, an intent interrupts only when NLU is at least this sure
@@ -35,6 +36,21 @@ QUESTIONS = (
     "mentoring",
     "charity_volunteering",
 )
+
+# Intents a feature of the bot serves, and the word stems that show the member named it: the
+# model alone is not enough ("ar yra sunu dresiravimo aikstele?" reads as events at 0.83).
+FEATURES = {"mentoring": "mentor", "charity_volunteering": "mentor", "events": "events"}
+FEATURE_STEMS = {
+    "mentor": ("mentor", "savanor", "volunt", "labdar", "charit"),
+    "events": ("rengin", "event", "koncert", "festival"),
+}
+
+
+def names_feature(text: str, feature: str) -> bool:
+    """Whether `text` says the feature's own word (any case ending, with or without
+    diacritics): "noriu savanoriauti", "kokie renginiai vyksta?"."""
+    stems = FEATURE_STEMS[feature]
+    return any(word.startswith(stems) for word in words(fold(text)))
 
 
 def top_intent(parse: dict[str, Any] | None) -> tuple[str, float]:

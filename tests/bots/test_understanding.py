@@ -6,6 +6,7 @@ The members here type as people do, in Lithuanian without diacritics or in Engli
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,8 @@ from sqlmodel import select
 from bots.engine import Engine
 from bots.testing import BotTester, verify_dialog
 from community.database import Database
+from community.feed import create_item
+from community.models import utcnow
 from community.settings import Settings
 from knowledge.answers import answer_question
 from knowledge.articles import ArticleDraft, publish_article, save_article
@@ -123,6 +126,59 @@ def test_an_unanswerable_question_is_declined_filed_and_the_asker_told_when_answ
     member.say("aciu")
     assert f"Neseniai klausėte: „{question}“" in member.text()
     assert "https://alytus.lt/sunys" in member.text()
+
+
+def filed_questions(db: Database) -> list[str]:
+    with db.session() as session:
+        return [q.question for q in session.exec(select(UnansweredQuestion)).all()]
+
+
+def test_asking_for_mentoring_or_volunteering_in_words_opens_the_mentoring_menu(
+    member: BotTester, db: Database
+):
+    member.say("noriu tapti mentoriumi")
+    assert "Mentorystė, savanorystė ir labdara" in member.text()
+    assert "/mentor offer mentoring" in member.payloads()
+    assert "nespėlioju" not in member.text()
+    member.say("kur galeciau savanoriauti")
+    assert "/mentor seek volunteering" in member.payloads()
+    assert filed_questions(db) == []  # a request the bot serves is not a gap for staff
+
+
+def test_asking_about_events_in_words_lists_the_members_events(member: BotTester, db: Database):
+    member.say("kokie renginiai vyksta?")
+    assert "Artėjančių renginių kol kas nėra" in member.text()
+    with db.session() as session:
+        create_item(
+            session=session,
+            kind="event",
+            title_lt="Koncertas parke",
+            title_en="Concert in the park",
+            body_lt="Visi kviečiami.",
+            body_en="Everyone is welcome.",
+            starts_at=utcnow() + timedelta(days=3),
+        )
+    replies = member.say("kokie renginiai vyksta?")
+    assert [card.title for reply in replies for card in reply.cards] == ["Koncertas parke"]
+    assert any(payload.startswith("/events yes ") for payload in member.payloads())
+    assert filed_questions(db) == []
+
+
+def test_a_stranger_asking_to_volunteer_is_invited_to_join_once(engine: Engine, db: Database):
+    bot = BotTester(engine=engine, user_id="stranger", platform="web")
+    bot.say("noriu savanoriauti")
+    assert "bendruomenės nariams" in bot.text()
+    assert bot.payloads().count("/start") == 1
+    assert filed_questions(db) == []
+
+
+def test_asking_for_a_mentor_during_onboarding_keeps_onboarding(engine: Engine):
+    bot = BotTester(engine=engine, user_id="jonas")
+    for step in ("/start", "lt", "sutinku"):
+        bot.say(step)
+    bot.say("ieskau mentoriaus")
+    assert "/mentor offer mentoring" not in bot.payloads()
+    assert "Koks jūsų ryšys su Alytumi?" in bot.text()
 
 
 def test_an_english_speaker_gets_the_answer_in_english_with_its_source(engine: Engine):
