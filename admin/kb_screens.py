@@ -54,7 +54,7 @@ LANGUAGE_FILTER = r"^(lt|en)?$"
 MAX_BODY_CHARS = 200_000
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_FILES = 50
-LIST_LIMIT = 500
+LIST_PAGE = 100  # articles a list page shows; the pager reaches the rest
 MAX_ID = 2**31 - 1  # an SQL integer
 ArticleId = Annotated[str, Path(pattern=ARTICLE_ID, max_length=120)]
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -405,20 +405,26 @@ def build_pages_router(console: Console) -> APIRouter:
         status: Annotated[str, Query(pattern=STATUS_FILTER)] = "",
         language: Annotated[str, Query(pattern=LANGUAGE_FILTER)] = "",
         category: Annotated[str, Query(max_length=60)] = "",
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     ) -> HTMLResponse:
         with console.db.session() as session:
             found = find_articles(
                 session=session, text=q, status=status, language=language, category=category
             )
             known_categories = categories(session)
+        pages = max(1, -(-len(found) // LIST_PAGE))
+        filters = {"q": q, "status": status, "language": language, "category": category}
         return console.pages.render(
             request,
             "admin/kb_list.html",
             staff,
             area="kb",
             title="Knowledge base",
-            articles=found[:LIST_LIMIT],
+            articles=found[(page - 1) * LIST_PAGE : page * LIST_PAGE],
             total=len(found),
+            page=page,
+            pages=pages,
+            filters={name: value for name, value in filters.items() if value},
             q=q,
             status=status,
             language=language,

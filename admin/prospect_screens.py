@@ -14,12 +14,22 @@ import csv
 import io
 import logging
 import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Path, Query, Request
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+)
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
@@ -70,6 +80,9 @@ CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 _prospects = Prospect.__table__  # type: ignore[attr-defined]
 log = logging.getLogger(__name__)
+# campaigns this process is sending now: an invite of theirs "sending" is not in doubt yet
+_sending_now: set[int] = set()
+_sending_lock = threading.Lock()
 
 
 class ProspectOut(BaseModel):
@@ -471,6 +484,9 @@ def build_prospect_pages(console: Console) -> APIRouter:
                     campaign_id=campaign_id,
                     public_url=console.settings.public_url,
                 )
+            doubt = []
+            if found.statuses["sending"] and not found.statuses["queued"]:
+                doubt = campaigns.in_doubt(session, campaign_id)
             reach = None
             if campaign.status == "draft":
                 reach = campaigns.count_reach(
@@ -487,6 +503,7 @@ def build_prospect_pages(console: Console) -> APIRouter:
                 for status in campaigns.STATUSES
             ],
             "links": links,
+            "doubt": doubt,
             "reach": reach,
             "started": _show_time(campaign.started_at),
             "finished": _show_time(campaign.finished_at),
@@ -548,6 +565,47 @@ def build_prospect_pages(console: Console) -> APIRouter:
         background.add_task(_deliver, console, campaign_id)
         return console.pages.redirect(request, url, f"Sending {queued} invitations.")
 
+    @router.post("/campaigns/{campaign_id}/settle")
+    def campaign_settle(
+        request: Request,
+        staff: Staff,
+        campaign_id: CampaignId,
+        outcome: Annotated[str, Form(pattern="^(sent|queued)$")],
+    ) -> Response:
+        """Staff's word on the emails in doubt, from the mail server's log: they went out
+        (count them), or they did not (send them again with the rest)."""
+        url = f"/admin/campaigns/{campaign_id}"
+        with _sending_lock:
+            running = campaign_id in _sending_now
+        if running:
+            return console.pages.redirect(
+                request, url, "Still sending: wait until it stops, then decide.", "error"
+            )
+        with console.db.session() as session:
+            try:
+                settled = campaigns.settle_in_doubt(
+                    session=session, campaign_id=campaign_id, outcome=outcome
+                )
+            except CampaignNotFound as error:
+                raise HTTPException(404, str(error)) from None
+            if settled:
+                record(
+                    session=session,
+                    staff=staff,
+                    action="campaign.settle",
+                    target=str(campaign_id),
+                    before={"in_doubt": settled},
+                    after={"outcome": outcome},
+                )
+        if not settled:
+            return console.pages.redirect(request, url, "Nothing was in doubt any more.")
+        plural = "" if settled == 1 else "s"
+        if outcome == "sent":
+            return console.pages.redirect(request, url, f"{settled} email{plural} counted as sent.")
+        return console.pages.redirect(
+            request, url, f"{settled} email{plural} will be sent again with “Send the rest”."
+        )
+
     @router.get("/campaigns/{campaign_id}/funnel.csv")
     def campaign_funnel_csv(staff: Staff, campaign_id: CampaignId) -> Response:
         with console.db.session() as session:
@@ -603,11 +661,16 @@ def _mail_server_problem(console: Console) -> str | None:
 
 def _deliver(console: Console, campaign_id: int) -> None:
     """The background run; a broken connection leaves the rest queued for "Send the rest"."""
+    with _sending_lock:
+        _sending_now.add(campaign_id)
     try:
         deliver(db=console.db, campaign_id=campaign_id, settings=console.settings)
     except MailError as error:
         # the campaign page shows what is left: invites still waiting, one perhaps in doubt
         log.warning("campaign %s: sending stopped: %s", campaign_id, error)
+    finally:
+        with _sending_lock:
+            _sending_now.discard(campaign_id)
 
 
 def build_prospect_router(console: Console) -> APIRouter:

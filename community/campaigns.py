@@ -398,6 +398,44 @@ def finish_invite(db: Database, invite_id: int, status: str, error: str | None =
         session.execute(update(_invites).where(_invites.c.id == invite_id).values(values))
 
 
+SETTLE_OUTCOMES = ("sent", "queued")
+SHOWN_IN_DOUBT = 50
+
+
+def in_doubt(session: Session, campaign_id: int) -> list[dict[str, Any]]:
+    """The invites in doubt (claimed, then the run broke off), with the address to look up in
+    the mail server's log; the first SHOWN_IN_DOUBT."""
+    query = (
+        select(_invites.c.id, _prospects.c.name, _prospects.c.email, _invites.c.error)
+        .select_from(_invites.outerjoin(_prospects, _prospects.c.id == _invites.c.prospect_id))
+        .where(_invites.c.campaign_id == campaign_id, _invites.c.status == "sending")
+        .order_by(_invites.c.id)
+        .limit(SHOWN_IN_DOUBT)
+    )
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def settle_in_doubt(*, session: Session, campaign_id: int, outcome: str) -> int:
+    """Staff's word on the invites in doubt, after checking the mail server's log: "sent"
+    counts them as invited, "queued" lets the next run send them again. Returns how many."""
+    if outcome not in SETTLE_OUTCOMES:
+        raise CampaignError(f"outcome must be one of {', '.join(SETTLE_OUTCOMES)}")
+    campaign = get_campaign(session, campaign_id)
+    values: dict[str, Any] = {"status": outcome, "error": None}
+    if outcome == "sent":
+        values["sent_at"] = utcnow()
+    result = session.execute(
+        update(_invites)
+        .where(_invites.c.campaign_id == campaign_id, _invites.c.status == "sending")
+        .values(values)
+    )
+    settled = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if settled and outcome == "queued" and campaign.status == "done":
+        campaign.status, campaign.finished_at = "sending", None  # "Send the rest" again
+        session.add(campaign)
+    return settled
+
+
 def count_invites(session: Session, campaign_id: int, status: str) -> int:
     query = select(func.count()).where(
         _invites.c.campaign_id == campaign_id, _invites.c.status == status

@@ -249,6 +249,38 @@ def test_the_list_finds_articles_by_text_without_diacritics_and_by_status(
     assert editor.get("/admin/kb?status=lost").status_code == 422
 
 
+def test_a_long_list_pages_through_every_article_keeping_the_filter(
+    db: Database, staff_as: Callable[..., StaffBrowser]
+):
+    with db.session() as session:
+        for number in range(130):
+            session.add(
+                Article(
+                    id=f"lt-pastaba-{number:03d}",
+                    title=f"Pastaba {number:03d}",
+                    language="lt",
+                    category="pastabos",
+                    body="Tekstas.",
+                )
+            )
+        session.add(
+            Article(id="en-note", title="Note", language="en", category="pastabos", body=".")
+        )
+    editor = staff_as("editor")
+    first = editor.get("/admin/kb?language=lt&category=pastabos").text
+    assert "130 articles match the filter" in first and "page 1 of 2" in first
+    shown = set(re.findall(r'href="/admin/kb/article/([\w-]+)"', first))
+    assert len(shown) == 100
+    following = re.search(r'rel="next" href="\?([^"]+)"', first)
+    assert following, "no link to the next page"
+    second = editor.get(f"/admin/kb?{unescape(following.group(1))}").text
+    rest = set(re.findall(r'href="/admin/kb/article/([\w-]+)"', second))
+    assert len(rest) == 30 and not rest & shown and "en-note" not in rest
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert editor.get("/admin/kb?page=0").status_code == 422
+    assert "No article matches" in editor.get("/admin/kb?category=pastabos&page=9").text
+
+
 def test_an_import_names_the_broken_file_and_keeps_the_good_ones(
     demo: Database, staff_as: Callable[..., StaffBrowser]
 ):

@@ -12,9 +12,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from pydantic import SecretStr
+from sqlmodel import col, select
 
 from admin.audit import entries
+from community import campaigns
 from community.database import Database
+from community.models import CampaignInvite
 from community.settings import Settings
 from tests.admin.console import StaffBrowser
 from tests.fakes.smtp_server import SmtpServer, text_of
@@ -228,6 +231,70 @@ def test_the_opt_out_asks_in_both_languages_and_only_a_post_opts_out(
     assert editor.get("/join/not-a-real-token-at-all-xyz").status_code == 404
     assert editor.client.post("/join/not-a-real-token-at-all-xyz/optout").status_code == 404
     assert editor.get("/join/x/optout").status_code == 404
+
+
+def campaign_with_one_in_doubt(editor: StaffBrowser, db: Database, smtp: SmtpServer) -> int:  # noqa: F811
+    """A campaign whose first email was handed to the mail server when the run broke off
+    (claimed "sending", never settled), and whose other email then went out."""
+    upload(editor, "pupils.csv", PUPILS.encode())
+    campaign_id = new_campaign(editor)
+    with db.session() as session:
+        campaigns.plan_invites(session=session, campaign_id=campaign_id)
+        first = session.exec(
+            select(CampaignInvite)
+            .where(CampaignInvite.campaign_id == campaign_id)
+            .order_by(col(CampaignInvite.id))
+        ).first()
+        assert first is not None
+        first.status = "sending"
+        session.add(first)
+    editor.post(f"/admin/campaigns/{campaign_id}/send")
+    assert smtp.sink.recipients() == ["ruta@example.lt"]
+    return campaign_id
+
+
+def test_an_email_in_doubt_is_sent_again_when_staff_find_it_missing_from_the_mail_log(
+    editor: StaffBrowser,
+    db: Database,
+    smtp: SmtpServer,  # noqa: F811
+):
+    campaign_id = campaign_with_one_in_doubt(editor, db, smtp)
+    page = editor.get(f"/admin/campaigns/{campaign_id}").text
+    assert "1 email in doubt" in page and "jonas@example.lt" in page
+    assert stat(page, "invited") == 1 and "Send the rest" not in page
+
+    wrong = editor.post(f"/admin/campaigns/{campaign_id}/settle", {"outcome": "maybe"})
+    assert wrong.status_code == 422
+    assert "1 email in doubt" in editor.get(f"/admin/campaigns/{campaign_id}").text
+
+    settled = editor.post(f"/admin/campaigns/{campaign_id}/settle", {"outcome": "queued"})
+    page = editor.get(settled.headers["location"]).text
+    assert "1 email will be sent again" in page
+    assert "in doubt" not in page and "Send the rest (1 waiting)" in page
+    editor.post(f"/admin/campaigns/{campaign_id}/send")
+    assert sorted(smtp.sink.recipients()) == ["jonas@example.lt", "ruta@example.lt"]
+    page = editor.get(f"/admin/campaigns/{campaign_id}").text
+    assert stat(page, "sent") == 2 and stat(page, "invited") == 2
+    again = editor.post(f"/admin/campaigns/{campaign_id}/settle", {"outcome": "queued"})
+    assert "Nothing was in doubt" in editor.get(again.headers["location"]).text
+    assert len(smtp.sink.messages) == 2
+    with db.session() as session:
+        audit = entries(session=session, action="campaign.settle")
+    assert [(e.target, e.after) for e in audit] == [(str(campaign_id), {"outcome": "queued"})]
+
+
+def test_an_email_in_doubt_found_in_the_mail_log_counts_as_invited_and_is_not_resent(
+    editor: StaffBrowser,
+    db: Database,
+    smtp: SmtpServer,  # noqa: F811
+):
+    campaign_id = campaign_with_one_in_doubt(editor, db, smtp)
+    settled = editor.post(f"/admin/campaigns/{campaign_id}/settle", {"outcome": "sent"})
+    page = editor.get(settled.headers["location"]).text
+    assert "1 email counted as sent" in page and "in doubt" not in page
+    assert stat(page, "invited") == 2 and "Send the rest" not in page
+    editor.post(f"/admin/campaigns/{campaign_id}/send")
+    assert smtp.sink.recipients() == ["ruta@example.lt"]
 
 
 def test_telegram_campaigns_list_the_links_to_share(editor: StaffBrowser):
