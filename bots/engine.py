@@ -217,11 +217,15 @@ class Engine:
             intent, confidence = top_intent(turn.understand())
             if self._feature(turn, intent) and confidence >= intents.ACT_ABOVE:
                 return self._act(turn, intent, turn.text)  # the feature's reply invites to join
+            join = Reply(text=turn.t("kb.join_hint"), buttons=(turn.button("menu.join", "/start"),))
             if intent in intents.QUESTIONS and confidence >= intents.ACT_ABOVE:
-                join = Reply(
-                    text=turn.t("kb.join_hint"), buttons=(turn.button("menu.join", "/start"),)
-                )
                 return [*self._act(turn, intent, turn.text), join]
+            if self.answer is not None and (
+                intent == "out_of_scope" or intent in intents.QUESTIONS
+            ):
+                known = known_answer(turn, turn.text, self.answer)
+                if known is not None:  # a first message the model doubted but an article answers
+                    return [known, join]
             return self.flows["onboarding"].start(turn)
         return self._free_text(turn)
 
@@ -297,6 +301,12 @@ class Engine:
             if self.answer is None or not text:
                 return [Reply(text=turn.t("fallback.not_yet")), self._help(turn)]
             return answer_replies(turn, text, self.answer)
+        if intent == "out_of_scope" and self.answer is not None and text:
+            # the model says "not ours", but an article may well answer ("kiek vaiko pinigu
+            # 2026"); the knowledge base declines on its own, so ask it, and file nothing
+            known = known_answer(turn, text, self.answer)
+            if known is not None:
+                return [known]
         return [*intents.out_of_scope(turn, intent), self._help(turn)]
 
     def _command(self, turn: Turn, name: str, argument: str) -> list[Reply]:

@@ -128,6 +128,22 @@ def test_an_unanswerable_question_is_declined_filed_and_the_asker_told_when_answ
     assert "https://alytus.lt/sunys" in member.text()
 
 
+def test_a_question_the_model_calls_out_of_scope_is_still_answered_when_an_article_can(
+    member: BotTester, engine: Engine, db: Database
+):
+    assert engine.parser is not None
+    intent = engine.parser.parse("kiek vaiko pinigu 2026", language_hint="lt")["intent"]
+    assert intent["name"] == "out_of_scope"  # the case this covers (retraining may move it)
+    member.say("kiek vaiko pinigu 2026")
+    assert "Šaltinis:" in member.text() and "Vaiko pinigai" in member.text()
+    stranger = BotTester(engine=engine, user_id="stranger", platform="web")
+    stranger.say("kiek vaiko pinigu 2026")  # as a first message, too, with joining offered
+    assert "Vaiko pinigai" in stranger.text() and "/start" in stranger.payloads()
+    member.say("kas laimejo krepsinio varzybas")  # truly not ours: the refusal, nothing filed
+    assert "su tuo padėti negaliu" in member.text()
+    assert filed_questions(db) == []
+
+
 def filed_questions(db: Database) -> list[str]:
     with db.session() as session:
         return [q.question for q in session.exec(select(UnansweredQuestion)).all()]
