@@ -26,7 +26,14 @@ def render(catalog: Catalog, member: Member, notification: Notification) -> Repl
     suffix = f"_{member.language}"
     params |= {key.removesuffix(suffix): v for key, v in params.items() if key.endswith(suffix)}
     text = catalog.text(member.language, notification.message_key, **params)
-    return Reply(text=text, buttons=_buttons(catalog, member, notification))
+    image = params.get("image")  # a reply kept for later keeps its picture (bots/reply_later.py)
+    return Reply(
+        text=text,
+        buttons=_buttons(catalog, member, notification),
+        image=image
+        if isinstance(image, str) and image.startswith(("https://", "http://"))
+        else None,
+    )
 
 
 def _buttons(catalog: Catalog, member: Member, notification: Notification) -> tuple[Button, ...]:

@@ -3,8 +3,9 @@ notification outbox, and the delivery worker (`alytus worker`) sends it when the
 takes messages again, so a member's answer is not lost to a passing failure.
 
 The reply is kept already written in the member's language (the catalogue's
-`chat.reply_later` only carries it), with its buttons; links and cards become lines of text.
-An image or a file is not kept (the member asks again: /passport, /privacy).
+`chat.reply_later` only carries it), with its buttons and its image (a link the platform
+fetches, such as the passport card); links and cards become lines of text. A file is not
+kept: a data export would be a second copy of personal data (the member asks again: /privacy).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def keep_for_later(
             member_id=member.id,
             platform=platform,
             message_key=KEY,
-            params={"text": _text(reply), "buttons": buttons},
+            params={"text": _text(reply), "buttons": buttons, "image": reply.image},
             dedupe_key=f"reply:{platform}:{occasion or secrets.token_hex(12)}",
         )
     return True

@@ -28,6 +28,7 @@ from bots.channels.messenger import (
 from bots.engine import Engine
 from bots.messages import Button, Reply
 from bots.push_delivery import deliver_notifications
+from bots.reply_later import keep_for_later
 from community.members import find_member
 from community.models import Notification
 from community.settings import Settings
@@ -315,6 +316,27 @@ def test_a_reply_refused_by_a_rate_limit_is_sent_later_by_the_worker(
         )
     )
     assert again.sent == 0 and len(fake.sent_to(PSID)) == 1
+
+
+def test_a_kept_reply_keeps_its_picture(
+    client: TestClient, engine: Engine, fake: FakeMessenger, messenger_settings: Settings
+) -> None:
+    """The passport card refused for a while arrives later as a picture, not text alone."""
+    assert post_event(client, webhook(text_event(PSID, "/start", "m_join"))).status_code == 200
+    card = Reply(text="Jūsų pasas", image="https://connect.alytus.test/passport/card.png?t=abc")
+    assert keep_for_later(
+        db=engine.db, platform="messenger", user_id=PSID, reply=card, occasion="m_card:0"
+    )
+    channels = {"messenger": MessengerPush(messenger_settings)}
+    report = asyncio.run(
+        deliver_notifications(
+            db=engine.db, settings=messenger_settings, channels=channels, catalog=default_catalog()
+        )
+    )
+    assert report.sent == 1
+    text, picture = fake.sent_to(PSID)[-2:]
+    assert text["text"] == "Jūsų pasas"
+    assert picture["attachment"]["payload"]["url"] == card.image
 
 
 def test_a_reply_to_a_member_who_blocked_the_page_is_not_kept(
