@@ -14,7 +14,7 @@ import hashlib
 import html
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import httpx
@@ -292,12 +292,15 @@ class TelegramChannel:
             await self._acknowledge(turn)
         replies = await engine.handle(turn.incoming)
         for place, reply in enumerate(replies):
+            sent: list[str] = []
             try:
-                await self.send_reply(turn.chat_id, reply)
+                await self.send_reply(turn.chat_id, reply, sent)
             except (RetryAfter, NetworkError) as error:
                 if isinstance(error, BadRequest) or turn.chat_id <= 0:
                     raise  # a refusal of this message, or a group: nothing to send later
                 log.warning("telegram: reply kept for later: %s", error.message)
+                if "photo" in sent:  # the picture went; only what follows it waits
+                    replies[place] = replace(reply, image=None)
                 for number, later in enumerate(replies[place:], start=place):  # all, in order
                     await asyncio.to_thread(
                         keep_for_later,
@@ -322,10 +325,15 @@ class TelegramChannel:
         except TelegramError as error:
             log.info("telegram: callback acknowledgement failed: %s", error.message)
 
-    async def send_reply(self, chat_id: int | str, reply: Reply) -> None:
-        """A reply as Telegram shows it: photo, text with its keyboard, then a file."""
+    async def send_reply(
+        self, chat_id: int | str, reply: Reply, sent: list[str] | None = None
+    ) -> None:
+        """A reply as Telegram shows it: photo, text with its keyboard, then a file. `sent`
+        learns each part that went ("photo", "text"), for a caller that keeps the rest."""
+        done = sent if sent is not None else []
         if reply.image:
             await self.bot.send_photo(chat_id, photo=await self._photo(reply.image))
+            done.append("photo")
         pieces = split_text(message_html(reply)) or ["…"]
         markup = keyboard(reply, self.payloads)
         for number, piece in enumerate(pieces, start=1):
@@ -335,6 +343,7 @@ class TelegramChannel:
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if number == len(pieces) else None,
             )
+            done.append("text")
         if reply.file is not None:
             await self.bot.send_document(
                 chat_id,

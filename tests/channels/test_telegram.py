@@ -21,7 +21,7 @@ from bots.channels.telegram import PayloadKeys, TelegramChannel, keyboard
 from bots.channels.telegram_polling import run_polling
 from bots.channels.telegram_push import TelegramPush
 from bots.engine import Engine
-from bots.messages import Attachment, Button, Link, Reply
+from bots.messages import Attachment, Button, Incoming, Link, Reply
 from bots.push_delivery import deliver_notifications
 from bots.testing import BotTester
 from community.database import Database
@@ -320,6 +320,46 @@ def test_a_channel_needs_a_token(settings: Settings):
         TelegramChannel(settings)
 
 
+class PictureEngine(Engine):
+    """The real engine (the member is created and the turn recorded), whose every answer is
+    a picture with a caption, as /passport gives a holder (one needs a member at level 3)."""
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        await super().handle(incoming)
+        return [Reply(text="Jūsų Alytaus pasas", image="https://connect.alytus.test/card.png")]
+
+
+async def deliver_later(engine: Engine, tg_settings: Settings):  # type: ignore[no-untyped-def]
+    """One run of the delivery worker for Telegram."""
+    push = TelegramPush(tg_settings)
+    try:
+        return await deliver_notifications(
+            db=engine.db,
+            settings=tg_settings,
+            channels={"telegram": push},
+            catalog=default_catalog(),
+        )
+    finally:
+        await push.close()
+
+
+def test_a_picture_that_went_before_flood_control_is_not_sent_again(
+    telegram: FakeTelegram, tg_settings: Settings, engine: Engine
+):
+    telegram.throttle(retry_after=1, times=2, method="sendMessage")
+    pictures = PictureEngine(db=engine.db, settings=tg_settings)
+    with TestClient(create_app(tg_settings, engine=pictures), base_url="https://testserver") as c:
+        update = private_text_update(506, "/passport")
+        assert c.post("/webhooks/telegram", json=update, headers=GOOD).status_code == 200
+    assert len(telegram.sent("sendPhoto", chat_id=506)) == 1
+    assert telegram.sent("sendMessage", chat_id=506) == []
+
+    assert asyncio.run(deliver_later(engine, tg_settings)).sent == 1
+    assert len(telegram.sent("sendPhoto", chat_id=506)) == 1  # not twice
+    [caption] = telegram.sent("sendMessage", chat_id=506)
+    assert caption.params["text"] == "Jūsų Alytaus pasas"
+
+
 def test_a_reply_refused_by_flood_control_is_sent_later_by_the_worker(
     client: TestClient, telegram: FakeTelegram, tg_settings: Settings, engine: Engine
 ):
@@ -331,20 +371,8 @@ def test_a_reply_refused_by_flood_control_is_sent_later_by_the_worker(
     assert answer.status_code == 200
     assert telegram.sent("sendMessage", chat_id=505) == []
 
-    async def deliver():  # type: ignore[no-untyped-def]
-        push = TelegramPush(tg_settings)
-        try:
-            return await deliver_notifications(
-                db=engine.db,
-                settings=tg_settings,
-                channels={"telegram": push},
-                catalog=default_catalog(),
-            )
-        finally:
-            await push.close()
-
-    assert asyncio.run(deliver()).sent == 1
+    assert asyncio.run(deliver_later(engine, tg_settings)).sent == 1
     [later] = telegram.sent("sendMessage", chat_id=505)
     assert "Which language" in later.params["text"]
     assert {"lang:lt", "lang:en"} <= set(buttons_of(later))
-    assert asyncio.run(deliver()).sent == 0
+    assert asyncio.run(deliver_later(engine, tg_settings)).sent == 0
