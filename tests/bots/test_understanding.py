@@ -15,7 +15,6 @@ from sqlmodel import select
 from bots.engine import Engine
 from bots.testing import BotTester, verify_dialog
 from community.database import Database
-from community.feed import create_item
 from community.models import utcnow
 from community.settings import Settings
 from knowledge.answers import answer_question
@@ -24,6 +23,7 @@ from knowledge.demo import ARTICLES_DIR
 from knowledge.importer import import_paths
 from knowledge.inbox import tell_askers
 from knowledge.models import UnansweredQuestion
+from tests.bots.test_events import event
 
 
 @pytest.fixture
@@ -165,17 +165,9 @@ def test_asking_about_events_in_words_lists_the_members_events(member: BotTester
     member.say("kokie renginiai vyksta?")
     assert "Artėjančių renginių kol kas nėra" in member.text()
     with db.session() as session:
-        create_item(
-            session=session,
-            kind="event",
-            title_lt="Koncertas parke",
-            title_en="Concert in the park",
-            body_lt="Visi kviečiami.",
-            body_en="Everyone is welcome.",
-            starts_at=utcnow() + timedelta(days=3),
-        )
+        event(session, "Concert in the park", utcnow() + timedelta(days=3))
     replies = member.say("kokie renginiai vyksta?")
-    assert [card.title for reply in replies for card in reply.cards] == ["Koncertas parke"]
+    assert [card.title for reply in replies for card in reply.cards] == ["Concert in the park (lt)"]
     assert any(payload.startswith("/events yes ") for payload in member.payloads())
     assert filed_questions(db) == []
 
