@@ -33,6 +33,7 @@ from bots.flows.questions import QUESTIONS
 from bots.input import clean_text, has_words
 from bots.intents import Understanding, top_intent
 from bots.invitations import invitation
+from bots.mentoring import MentoringFlow
 from bots.messages import Incoming, Reply
 from bots.turn import Turn
 from bots.way_home import WayHomeFlow
@@ -103,6 +104,7 @@ class Engine:
             PrivacyFlow(),
             LanguageFlow(),
             WayHomeFlow(),
+            MentoringFlow(),
         ]
         self.flows = {flow.name: flow for flow in flows}
         self.features = feature_commands()

@@ -1,7 +1,8 @@
 """Mentoring and helping hands in chat: `/mentor` to offer or seek mentoring, volunteering or
 charity help; proposals with Yes/No; `/msg ID TEXT` between introduced members.
 
-Every step is a command, so a button's payload and a typed line do the same thing:
+Every step is a command, so a button's payload and a typed line do the same thing; after
+"Which field?" or "Which languages?" the next typed line is the answer too (MentoringFlow):
   /mentor                               the menu
   /mentor offer mentoring               pick a field (or type your profession)
   /mentor offer mentoring IT; lt en     the topic, then the languages you speak
@@ -36,6 +37,7 @@ NO_WORDS = ("no", "ne")
 STOP_WORDS = ("stop", "stabdyti", "baigti")
 LIST_WORDS = ("list", "mano", "sarasas")
 LANGUAGE_CHOICES = ("lt", "en", "lt en")
+FLOW = "mentoring"  # the conversation waits for a typed field or languages
 
 
 # ---- catalogue helpers -------------------------------------------------------------------------
@@ -97,6 +99,7 @@ def menu(turn: Turn) -> list[Reply]:
 
 
 def _ask_field(turn: Turn, kind: HelpKind, role: HelpRole) -> list[Reply]:
+    turn.go(FLOW, "topic", kind=kind.value, role=role.value)
     buttons = tuple(
         turn.button(f"mentoring.field_{code}", f"/mentor {role} {kind} {code}")
         for code in FIELDS[kind.value]
@@ -106,6 +109,7 @@ def _ask_field(turn: Turn, kind: HelpKind, role: HelpRole) -> list[Reply]:
 
 
 def _ask_languages(turn: Turn, offer: HelpOffer) -> list[Reply]:
+    turn.go(FLOW, "languages", offer=offer.id)
     buttons = tuple(
         turn.button(
             f"mentoring.languages_{choice.replace(' ', '_')}", f"/mentor lang {offer.id} {choice}"
@@ -305,6 +309,8 @@ def stop(turn: Turn, rest: str) -> list[Reply]:
 def mentor_command(turn: Turn, argument: str) -> list[Reply]:
     if turn.member.onboarded_at is None:
         return [_not_member(turn)]
+    if turn.conversation.flow == FLOW:
+        turn.finish()  # a button or a typed command answers; the step asks again if it must
     words = argument.split(maxsplit=2)
     if not words:
         return menu(turn)
@@ -354,3 +360,27 @@ def msg_command(turn: Turn, argument: str) -> list[Reply]:
 
 
 COMMANDS: dict[str, Handler] = {"mentor": mentor_command, "msg": msg_command}
+
+
+class MentoringFlow:
+    """The typed answer to the open question of /mentor: "Which field?" takes "IT" or
+    "buhalterine apskaita", "Which languages?" takes "lietuviu ir anglu". The engine routes the
+    member's next message here while the conversation's flow is "mentoring"."""
+
+    name = FLOW
+
+    def start(self, turn: Turn) -> list[Reply]:
+        return mentor_command(turn, "")
+
+    def handle(self, turn: Turn) -> list[Reply]:
+        step, slots, text = turn.conversation.step, dict(turn.slots), turn.text
+        if turn.payload or "?" in text:  # a stale button, or a question: not the answer
+            step = None
+        if step == "topic":
+            kind, role = HelpKind(slots["kind"]), HelpRole(slots["role"])
+            return mentor_command(turn, f"{role} {kind} {text}")
+        if step == "languages":
+            return mentor_command(turn, f"lang {slots['offer']} {text}")
+        turn.finish()
+        turn.not_understood = True
+        return [Reply(text=turn.t("mentoring.how"))]

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bots.engine import Engine
 from bots.testing import BotTester, verify_dialog
 from community.database import Database
-from community.models import HelpMatch, Notification
+from community.models import HelpMatch, HelpOffer, Notification
 from tests.community.test_feed import add_member
 
 PROPOSAL = re.compile(r"/mentor (?:yes|taip) (\d+)")
@@ -50,6 +50,35 @@ def offer_it_mentoring(ona: BotTester) -> None:
     both = [payload for payload in ona.payloads() if payload.endswith(" lt en")]
     assert len(both) == 1 and both[0].startswith("/mentor lang ")
     verify_dialog(ona, [(f"[{both[0]}]", ["Užrašiau: Būti mentoriumi", "neradau"])])
+
+
+def test_the_field_and_the_languages_can_simply_be_typed(
+    engine: Engine, db: Database, members: None
+):
+    ona, tom = chat(engine, "ona"), chat(engine, "tom")
+    offer_it_mentoring(ona)
+    verify_dialog(
+        tom,
+        [
+            ("/mentor", "What would you like?"),
+            ("[/mentor seek mentoring]", ["Which field?", "just type"]),
+            ("programavimas", "Which languages do you speak?"),
+            ("lietuviu ir anglu", ["Saved: Find a mentor", "Want to be introduced?"]),
+        ],
+    )
+    tom.say("accounting")  # both questions answered: words are read afresh again
+    assert "Saved" not in tom.text() and "Which" not in tom.text()
+    verify_dialog(
+        tom, [("/mentor", "What would you like?"), ("[/mentor offer volunteering]", "Which area?")]
+    )
+    tom.say("kaip gauti vieta darzelyje?")  # a question is not the answer
+    assert "Saved" not in tom.text() and "Type /mentor" in tom.text()
+    with db.session() as session:
+        offers = session.exec(select(HelpOffer)).all()
+    assert sorted((o.kind, o.role) for o in offers) == [
+        ("mentoring", "offer"),
+        ("mentoring", "seek"),
+    ]
 
 
 def test_a_mentor_and_a_seeker_are_introduced_only_when_both_say_yes(
