@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from community.broadcasts import DONE, FAILED, QUEUED, SENT, UNREACHABLE
 from community.database import Database
+from community.feed import create_item
 from community.members import find_member, get_or_create_member, record_consent
 from community.models import Activity, Broadcast, BroadcastDelivery, FeedItem, Member, utcnow
 from community.profile import ConsentPurpose, Interest
@@ -60,6 +61,29 @@ BROADCASTS = (
     ("event", "Miesto šventė: programa (demo)", "City celebration: the programme (demo)", 40),
     ("job", "Darbo mugė Alytuje (demo)", "Alytus job fair (demo)", 24),
     ("mentoring", "Mentorystės programa grįžtantiems (demo)", "Mentoring for returnees (demo)", 10),
+)
+
+# Events still to come, so /events and /news have something to answer in the demo:
+# (title lt, title en, body lt, body en, days ahead, Alytus hour, countries or None)
+UPCOMING_EVENTS = (
+    (
+        "Alytaus gimtadienis: koncertas Rotušės aikštėje (demo)",
+        "Alytus birthday: a concert on the Town Hall square (demo)",
+        "Visi kviečiami; alytiškiai iš užsienio – ypač.",
+        "Everyone is welcome, Alytus people from abroad most of all.",
+        12,
+        18,
+        None,
+    ),
+    (
+        "Alytiškių susitikimas Londone (demo)",
+        "Alytus people meet in London (demo)",
+        "Pasikalbėkime apie darbą ir grįžimą.",
+        "Let us talk about jobs and coming back.",
+        9,
+        19,
+        ["GB"],
+    ),
 )
 
 
@@ -263,6 +287,23 @@ def _broadcast(
     return sent
 
 
+def _upcoming_events(session: Session, now: datetime) -> int:
+    alytus = ZoneInfo(DEFAULT_ZONE)
+    for title_lt, title_en, body_lt, body_en, days, hour, countries in UPCOMING_EVENTS:
+        day = (now + timedelta(days=days)).astimezone(alytus).date()
+        create_item(
+            session=session,
+            kind="event",
+            title_lt=title_lt,
+            title_en=title_en,
+            body_lt=body_lt,
+            body_en=body_en,
+            starts_at=datetime.combine(day, time(hour), tzinfo=alytus).astimezone(UTC),
+            audience={"countries": countries} if countries else None,
+        )
+    return len(UPCOMING_EVENTS)
+
+
 def _unanswered(session: Session, chooser: random.Random, now: datetime) -> int:
     for language, text in UNANSWERED:
         session.add(
@@ -289,8 +330,9 @@ def load_demo_activity(db: Database, settings: Settings) -> list[str]:
         rewards = _reward(session, settings, chooser, people, now)
         broadcasts = _broadcast(session, chooser, people, now)
         unanswered = _unanswered(session, chooser, now)
+        events = _upcoming_events(session, now)
     return [
         f"demo activity: {len(people)} members over {DAYS} days, {conversations} conversations, "
         f"{questions} questions, {rewards} rewards, {broadcasts} broadcasts, "
-        f"{unanswered} unanswered questions"
+        f"{unanswered} unanswered questions, {events} events to come"
     ]

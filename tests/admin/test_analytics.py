@@ -17,11 +17,13 @@ from admin import analytics
 from admin.analytics import Period, last_days
 from admin.demo_activity import load_demo_activity
 from community.database import Database
+from community.events import upcoming_for
 from community.models import Activity, Consent, Member, utcnow
 from community.settings import Settings
 from knowledge.models import UnansweredQuestion
 from rewards.partners import add_partner
 from tests.admin.console import StaffBrowser
+from tests.community.test_feed import add_member as add_chat_member
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
 JUNE = Period(days=30, today=date(2025, 6, 20))  # summer: Vilnius is UTC+3
@@ -309,6 +311,20 @@ def test_the_dashboard_shows_its_numbers_and_two_charts(
     assert 'data-stat="members">1<' in page.text
     assert page.text.count("<canvas data-chart=") == 2
     assert 'href="/admin/inbox"' in page.text and 'href="/admin/rewards"' not in page.text
+
+
+def test_the_demo_has_events_to_come_for_the_right_members(db: Database, settings: Settings):
+    assert "2 events to come" in load_demo_activity(db, settings)[0]
+    with db.session() as session:
+        london = add_chat_member(session, user="london", country="GB")
+        oslo = add_chat_member(session, user="oslo", country="NO")
+        for_london = [item.title_en for item in upcoming_for(session, london)]
+        for_oslo = [item.title_en for item in upcoming_for(session, oslo)]
+    assert for_london == [
+        "Alytus people meet in London (demo)",
+        "Alytus birthday: a concert on the Town Hall square (demo)",
+    ]
+    assert for_oslo == ["Alytus birthday: a concert on the Town Hall square (demo)"]
 
 
 def test_the_demo_history_fills_every_chart_once(db: Database, settings: Settings):
