@@ -413,7 +413,7 @@ def build_pages_router(console: Console) -> APIRouter:
             )
             known_categories = categories(session)
         pages = max(1, -(-len(found) // LIST_PAGE))
-        filters = {"q": q, "status": status, "language": language, "category": category}
+        chosen = {"q": q, "status": status, "language": language, "category": category}
         return console.pages.render(
             request,
             "admin/kb_list.html",
@@ -424,7 +424,7 @@ def build_pages_router(console: Console) -> APIRouter:
             total=len(found),
             page=page,
             pages=pages,
-            filters={name: value for name, value in filters.items() if value},
+            filters={name: value for name, value in chosen.items() if value},  # for the pager
             q=q,
             status=status,
             language=language,

@@ -62,18 +62,27 @@ def _short(title: str) -> str:
     return title if len(title) <= MAX_LABEL else title[: MAX_LABEL - 1].rstrip() + "…"
 
 
-def answer_replies(turn: Turn, question: str, answer_fn: AnswerFn) -> list[Reply]:
-    """Answer a member's question, or say we don't know and file it for staff."""
-    answer = answer_fn(
+def _ask(turn: Turn, question: str, answer_fn: AnswerFn) -> Answer:
+    return answer_fn(
         session=turn.session, settings=turn.settings, question=question, language=turn.language
     )
+
+
+def _count(turn: Turn, answered: bool) -> None:
+    """A question for the analytics (asked, answered or not), never its text."""
     record_activity(
         session=turn.session,
         member_id=turn.member_id,
         platform=turn.incoming.platform,
         kind=QUESTION,
-        answered=answer.answered,
+        answered=answered,
     )
+
+
+def answer_replies(turn: Turn, question: str, answer_fn: AnswerFn) -> list[Reply]:
+    """Answer a member's question, or say we don't know and file it for staff."""
+    answer = _ask(turn, question, answer_fn)
+    _count(turn, answer.answered)
     if answer.answered:
         return [render_answer(turn, answer)]
     record_unanswered(
@@ -88,20 +97,13 @@ def answer_replies(turn: Turn, question: str, answer_fn: AnswerFn) -> list[Reply
 
 
 def known_answer(turn: Turn, question: str, answer_fn: AnswerFn) -> Reply | None:
-    """The answer when the knowledge base has one, else None and nothing filed: for a request
-    a feature of the bot serves anyway (mentoring, events), a missing article is no gap."""
-    answer = answer_fn(
-        session=turn.session, settings=turn.settings, question=question, language=turn.language
-    )
+    """The answer when the knowledge base has one, else None and nothing filed or counted:
+    for a request a feature of the bot serves anyway (mentoring, events), or one the intent
+    model calls out of scope, a missing article is no gap."""
+    answer = _ask(turn, question, answer_fn)
     if not answer.answered:
         return None
-    record_activity(
-        session=turn.session,
-        member_id=turn.member_id,
-        platform=turn.incoming.platform,
-        kind=QUESTION,
-        answered=True,
-    )
+    _count(turn, True)
     return render_answer(turn, answer)
 
 

@@ -27,13 +27,9 @@ def render(catalog: Catalog, member: Member, notification: Notification) -> Repl
     params |= {key.removesuffix(suffix): v for key, v in params.items() if key.endswith(suffix)}
     text = catalog.text(member.language, notification.message_key, **params)
     image = params.get("image")  # a reply kept for later keeps its picture (bots/reply_later.py)
-    return Reply(
-        text=text,
-        buttons=_buttons(catalog, member, notification),
-        image=image
-        if isinstance(image, str) and image.startswith(("https://", "http://"))
-        else None,
-    )
+    if not (isinstance(image, str) and image.startswith(("https://", "http://"))):
+        image = None
+    return Reply(text=text, buttons=_buttons(catalog, member, notification), image=image)
 
 
 def _buttons(catalog: Catalog, member: Member, notification: Notification) -> tuple[Button, ...]:

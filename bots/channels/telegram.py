@@ -329,11 +329,11 @@ class TelegramChannel:
         self, chat_id: int | str, reply: Reply, sent: list[str] | None = None
     ) -> None:
         """A reply as Telegram shows it: photo, text with its keyboard, then a file. `sent`
-        learns each part that went ("photo", "text"), for a caller that keeps the rest."""
-        done = sent if sent is not None else []
+        learns "photo" once the picture went, for a caller that keeps the rest for later."""
         if reply.image:
             await self.bot.send_photo(chat_id, photo=await self._photo(reply.image))
-            done.append("photo")
+            if sent is not None:
+                sent.append("photo")
         pieces = split_text(message_html(reply)) or ["…"]
         markup = keyboard(reply, self.payloads)
         for number, piece in enumerate(pieces, start=1):
@@ -343,7 +343,6 @@ class TelegramChannel:
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup if number == len(pieces) else None,
             )
-            done.append("text")
         if reply.file is not None:
             await self.bot.send_document(
                 chat_id,
