@@ -17,3 +17,10 @@ def test_every_setting_is_in_the_settings_table():
 def test_ci_runs_the_test_command_the_readme_gives():
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash scripts/test" in README and "bash scripts/test" in ci
+
+
+def test_both_set_up_commands_install_the_locked_versions():
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "test").read_text(encoding="utf-8")
+    assert ".venv/bin/pip install -r requirements/main.txt" in README
+    assert "pip install -q --disable-pip-version-check -r requirements/dev.txt" in script
+    assert "--no-deps -e ." in README and "--no-deps -e ." in script
