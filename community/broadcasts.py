@@ -184,6 +184,9 @@ def plan(
             "status": PENDING,
             "attempts": 0,
             "not_before": quiet_until(now, zone, quiet_hours),
+            # every row names the same columns: one multi-row INSERT takes one set of keys
+            "error": None,
+            "sent_at": None,
         }
         if identity is None:
             row |= {"status": SKIPPED, "error": "no channel", "not_before": None}

@@ -278,3 +278,34 @@ def test_bad_audience_input_is_a_client_error(staff_as: Login, body: object):
 )
 def test_bad_broadcast_ids_are_client_errors(staff_as: Login, path: str):
     assert staff_as("editor").api("GET", path).status_code == 422
+
+
+def test_send_now_reaches_an_audience_that_mixes_every_kind_of_member(
+    db: Database, staff_as: Login
+):
+    """A web member first, then one with no channel, then push members: before the fix the
+    mixed delivery rows made "Send now" a 500 and the typed item was lost."""
+    from community.models import ChannelIdentity
+
+    with db.session() as session:
+        web = add_member(session, user="w-9", platform="web")
+        gone = add_member(session, user="gone-9")
+        for identity in session.exec(
+            select(ChannelIdentity).where(ChannelIdentity.member_id == gone.id)
+        ):
+            session.delete(identity)
+        add_member(session, user="tg-9")
+        add_member(session, user="dc-9", platform="discord")
+        add_member(session, user="m-9", platform="messenger")
+        add_member(session, user="t-9", platform="terminal")
+    editor = staff_as("editor")
+    sent = editor.post("/admin/feed", {**item_form(), "action": "send"})
+    assert sent.status_code == 303, sent.text
+    page = editor.get(sent.headers["location"])
+    assert "Sending to 6 members" in page.text
+    assert 'data-status="pending">3<' in page.text and 'data-status="queued">2<' in page.text
+    assert 'data-status="skipped">1<' in page.text
+    with db.session() as session:
+        assert session.exec(select(FeedItem)).one().title_en == "A job in Alytus"
+        assert session.exec(select(Broadcast)).one().planned == 6
+    assert web.id is not None

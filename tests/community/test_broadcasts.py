@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from community import broadcasts
 from community.database import Database
-from community.models import BroadcastDelivery, Notification
+from community.models import BroadcastDelivery, Notification, as_utc
 from community.timezones import quiet_until, zone_for_country
 from tests.community.test_feed import add_member, item
 
@@ -135,3 +135,49 @@ def test_recover_frees_a_dead_senders_claims_and_never_resends_what_it_was_sendi
             "freed": 0,
             "in_doubt": 0,
         }, "a live sender's claims stay its own"
+
+
+def test_an_audience_of_every_kind_of_member_gets_one_row_each(db: Database):
+    """Web, terminal, Telegram, Discord, Messenger, no channel, unreachable and asleep members
+    in one audience, in an order that puts each kind of row first: before the fix a row with
+    `sent_at` or `error` followed by one without them made the INSERT fail (CompileError)."""
+    from community.models import ChannelIdentity
+
+    with db.session() as session:
+        web = add_member(session, user="w-1", platform="web")
+        no_channel = add_member(session, user="gone")
+        for identity in session.exec(
+            select(ChannelIdentity).where(ChannelIdentity.member_id == no_channel.id)
+        ):
+            session.delete(identity)
+        telegram = add_member(session, user="tg-1")
+        terminal = add_member(session, user="local", platform="terminal")
+        discord = add_member(session, user="dc-1", platform="discord")
+        messenger = add_member(session, user="m-1", platform="messenger")
+        blocked = add_member(session, user="tg-blocked")
+        session.exec(
+            select(ChannelIdentity).where(ChannelIdentity.platform_user_id == "tg-blocked")
+        ).one().reachable = False
+        asleep = add_member(session, user="tg-ny", country="US")
+        session.flush()
+        broadcast = broadcasts.create_broadcast(session=session, item_id=item(session).id)
+        added = broadcasts.plan(session=session, broadcast_id=broadcast.id, now=NOON_VILNIUS)
+        rows = deliveries(session, broadcast.id)
+        everyone = (web, no_channel, telegram, terminal, discord, messenger, blocked, asleep)
+        assert added == len(everyone) == len(rows)
+        assert {m.id for m in everyone} == set(rows)
+        assert rows[web.id].status == rows[terminal.id].status == "queued"
+        assert rows[web.id].sent_at is not None
+        assert (rows[no_channel.id].status, rows[no_channel.id].error) == ("skipped", "no channel")
+        for member, platform in (
+            (telegram, "telegram"),
+            (discord, "discord"),
+            (messenger, "messenger"),
+        ):
+            assert (rows[member.id].status, rows[member.id].platform) == ("pending", platform)
+            assert rows[member.id].error is None and rows[member.id].sent_at is None
+        # unreachable on its only channel: no push to try, no pull channel either
+        assert rows[blocked.id].status == "skipped"
+        wake = quiet_until(NOON_VILNIUS, "America/New_York", "21-9")
+        assert as_utc(rows[asleep.id].not_before) == wake
+        assert broadcasts.plan(session=session, broadcast_id=broadcast.id, now=NOON_VILNIUS) == 0
