@@ -53,7 +53,7 @@ def build_join_router(
     settings: Settings, db: Database, catalog: Catalog | None = None
 ) -> APIRouter:
     """Routes under /join/ (public, outside the API document)."""
-    router = APIRouter(prefix="/join", include_in_schema=False)
+    router = APIRouter(prefix="/join")
     templates = Jinja2Templates(directory=HERE / "templates")
     texts = catalog or default_catalog()
 

@@ -24,12 +24,73 @@ from bots.channels.messenger import (
     incomings_from_webhook,
     signature_ok,
 )
-from bots.engine import Engine
+from bots.engine import Engine, guess_language
 from bots.reply_later import keep_for_later
 from community.settings import Settings
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+# What the webhook reads of Meta's Messenger webhook event
+# (https://developers.facebook.com/docs/messenger-platform/webhooks), for the API description
+# and the fuzz tests.
+_ID = {"type": "object", "properties": {"id": {"type": "string"}}}
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["object", "entry"],
+    "properties": {
+        "object": {"enum": ["page"]},
+        "entry": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "time": {"type": "integer"},
+                    "messaging": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "sender": {
+                                    "type": "object",
+                                    "properties": {"id": {"type": "string"}},
+                                },
+                                "recipient": {
+                                    "type": "object",
+                                    "properties": {"id": {"type": "string"}},
+                                },
+                                "timestamp": {"type": "integer"},
+                                "message": {
+                                    "type": "object",
+                                    "properties": {
+                                        "mid": {"type": "string"},
+                                        "text": {"type": "string"},
+                                        "quick_reply": {
+                                            "type": "object",
+                                            "properties": {"payload": {"type": "string"}},
+                                        },
+                                    },
+                                },
+                                "postback": {
+                                    "type": "object",
+                                    "properties": {
+                                        "mid": {"type": "string"},
+                                        "payload": {"type": "string"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def _header(name: str) -> dict[str, object]:
+    return {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
 
 
 def messenger_configured(settings: Settings) -> bool:
@@ -63,14 +124,30 @@ def build_messenger_router(
             return challenge
         raise HTTPException(status_code=403, detail="verification failed")
 
-    @router.post("/webhooks/messenger", response_class=PlainTextResponse)
+    @router.post(
+        "/webhooks/messenger",
+        response_class=PlainTextResponse,
+        openapi_extra={
+            "requestBody": {"content": {"application/json": {"schema": EVENT_SCHEMA}}},
+            "parameters": [
+                {
+                    "name": SIGNATURE_HEADER,
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
+        },
+        responses={400: {"description": "malformed"}, 403: {"description": "bad signature"}},
+    )
     async def receive(request: Request) -> str:
+        """Events from Meta, signed with the app secret."""
         body = await request.body()
         if not signature_ok(app_secret, body, request.headers.get(SIGNATURE_HEADER)):
             raise HTTPException(status_code=403, detail="bad signature")
         try:
             incomings = incomings_from_webhook(json.loads(body))
-        except (ValueError, MalformedWebhook) as error:
+        except (ValueError, RecursionError, MalformedWebhook) as error:
             raise HTTPException(status_code=400, detail="malformed webhook") from error
         for incoming in incomings:
             for place, reply in enumerate(await engine.handle(incoming)):
@@ -83,6 +160,7 @@ def build_messenger_router(
                         user_id=incoming.user_id,
                         reply=reply,
                         occasion=f"{incoming.update_id}:{place}" if incoming.update_id else None,
+                        language=guess_language(incoming.locale, settings.default_language),
                     )
         return "EVENT_RECEIVED"
 

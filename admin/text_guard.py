@@ -13,7 +13,9 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from admin.body_limits import read_body, replayed
 
 MESSAGE = b'{"detail":"Text must not contain NUL characters or invalid Unicode."}'
 CHECKED_BODIES = ("application/json", "application/x-www-form-urlencoded")
@@ -43,8 +45,8 @@ def _body_unstorable(content_type: str, body: bytes) -> bool:
     if content_type.startswith("application/json"):
         try:
             return _holds_unstorable(json.loads(body))
-        except (ValueError, RecursionError):
-            return False  # not JSON: the route itself answers 4xx
+        except ValueError:
+            return False  # not JSON: the route itself answers 4xx (depth: BodyLimits)
     return _pairs_unstorable(body.decode("utf-8", "replace"))
 
 
@@ -73,34 +75,11 @@ class TextGuard:
         if not content_type.startswith(CHECKED_BODIES):
             await self.app(scope, receive, send)
             return
-        body, replay = await _read_body(receive)
+        body, _ = await read_body(receive)  # its size was limited by BodyLimits, outside
         if _body_unstorable(content_type, body):
             await _refuse(send)
             return
-        await self.app(scope, replay, send)
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole body, and a `receive` that hands it to the app again."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay
+        await self.app(scope, replayed(body, receive), send)
 
 
 async def _refuse(send: Send) -> None:

@@ -6,6 +6,8 @@ Built by `create_app()` from settings (never at import time); `alytus serve` run
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from admin.assembly import build_engine
+from admin.body_limits import BodyLimits, Limits
 from admin.console import install_console
 from admin.messenger_web import build_messenger_router
 from admin.passport_web import build_passport_router
@@ -54,6 +57,23 @@ SECURITY_HEADERS = {
 }
 
 
+access = logging.getLogger("alytus.access")
+
+
+async def access_log(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """One line a request with the route's pattern ("/join/{token}"), never the path, query
+    or client address: invitation tokens, passport tokens and addresses are personal data
+    (uvicorn's own access log, which prints them, is off)."""
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = getattr(request.scope.get("route"), "path", None) or "-"
+    elapsed = (time.perf_counter() - started) * 1000
+    access.info("%s %s %d %.0f ms", request.method, route, response.status_code, elapsed)
+    return response
+
+
 async def security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
@@ -73,8 +93,12 @@ def create_app(
     engine = engine or build_engine(settings)
     templates = Jinja2Templates(directory=HERE / "templates")
 
-    app = FastAPI(title="Alytus Connect", version="0.1.0")
+    # no public /docs or /openapi.json: the API's description is for staff (admin/console.py)
+    app = FastAPI(
+        title="Alytus Connect", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.middleware("http")(security_headers)
+    app.middleware("http")(access_log)
     app.state.engine = engine
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     secure = settings.public_url.startswith("https://")
@@ -86,7 +110,9 @@ def create_app(
     app.include_router(build_widget_router(catalog))
     app.add_middleware(ChatCORS, origins=allowed_origins(settings))
     install_console(app, settings, engine)
-    app.add_middleware(TextGuard)  # outermost: no route sees text a database cannot store
+    app.add_middleware(TextGuard)  # no route sees text a database cannot store
+    # outermost: sizes and JSON depth before anything reads a body
+    app.add_middleware(BodyLimits, limits=Limits(upload_bytes=settings.max_upload_mb * 1024**2))
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:

@@ -43,6 +43,21 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(
         default=4000, description="Longer messages get a polite request to shorten them."
     )
+    chat_rate_per_minute: int = Field(
+        default=20,
+        ge=1,
+        description="Messages one member (a chat, a web session) may send a minute; more get "
+        "a polite request to wait.",
+    )
+    chat_rate_per_address_per_minute: int = Field(
+        default=120, ge=1, description="Web chat messages one network address may send a minute."
+    )
+    max_upload_mb: int = Field(
+        default=20,
+        ge=1,
+        description="Largest file upload staff may send (knowledge base, "
+        "prospect lists), in MB; bodies elsewhere are limited to 64 KB (chat) or 1 MB.",
+    )
     telegram_bot_username: str | None = Field(
         default=None, description="Bot username, for t.me deep links in referral links."
     )
@@ -131,8 +146,19 @@ class Settings(BaseSettings):
         description="Key that signs staff admin session cookies; unset: generated once into "
         "ALYTUS_HOME/secrets (a new one logs every staff member out).",
     )
-    admin_session_hours: int = Field(
-        default=8, gt=0, le=168, description="Hours a staff login lasts without activity."
+    admin_session_hours: float = Field(
+        default=8,
+        gt=0,
+        le=168,
+        description="Hours a staff login lasts without activity; then it ends on the server.",
+    )
+    admin_session_max_hours: float = Field(
+        default=24, gt=0, le=720, description="Hours a staff login lasts at most, even in use."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses of reverse proxies whose X-Forwarded-For is believed (JSON "
+        'list, e.g. ["10.0.0.5"]); unset: the peer address is the client\'s.',
     )
 
     telegram_token: SecretStr | None = Field(

@@ -11,15 +11,18 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
-from web3 import Web3
-from web3.contract import Contract
-from web3.exceptions import TransactionNotFound
 
 from community.settings import Settings
 from ledger.contract import compiled_contract
+from ledger.recursion import kept_recursion_limit
+
+with kept_recursion_limit():  # py_ecc, under eth_account, raises it to 100,000
+    from eth_account import Account
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+    from web3.contract import Contract
+    from web3.exceptions import TransactionNotFound
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +180,9 @@ class EmbeddedChain(Chain):
     embedded = True
 
     def __init__(self) -> None:
-        from eth_tester import EthereumTester, PyEVMBackend
-        from web3 import EthereumTesterProvider
+        with kept_recursion_limit():  # py-evm raises it at import
+            from eth_tester import EthereumTester, PyEVMBackend
+            from web3 import EthereumTesterProvider
 
         tester = EthereumTester(PyEVMBackend())
         super().__init__(Web3(EthereumTesterProvider(tester)), Account.from_key(EMBEDDED_KEY))
