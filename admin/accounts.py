@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from admin.models import LoginFailure, StaffAccount, StaffRole
+from admin.models import LoginFailure, StaffAccount, StaffRole, StaffSession
 from community.models import utcnow
 
 MIN_PASSWORD = 12
@@ -87,6 +87,7 @@ def set_password(*, session: Session, account: StaffAccount, password: str) -> N
     account.password_hash = _hasher.hash(password)
     account.session_epoch += 1
     session.add(account)
+    _end_sessions(session, account)
     session.flush()
 
 
@@ -99,7 +100,13 @@ def set_role(*, session: Session, account: StaffAccount, role: str, active: bool
     account.active = active
     account.session_epoch += 1
     session.add(account)
+    _end_sessions(session, account)
     session.flush()
+
+
+def _end_sessions(session: Session, account: StaffAccount) -> None:
+    """Every login of this account ends (its password or role changed)."""
+    session.exec(delete(StaffSession).where(col(StaffSession.account_id) == account.id))  # type: ignore[call-overload]
 
 
 def _failures(session: Session, column: object, value: str, since: datetime) -> int:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from admin.accounts import LoginRefused, TooManyAttempts, authenticate
@@ -22,11 +25,21 @@ from admin.audit_screens import build_audit_router
 from admin.context import Console
 from admin.desk_screens import build_desk_router
 from admin.feed_screens import build_feed_router
-from admin.guard import BadCsrf, Forbidden, NotLoggedIn, check_csrf, log_in, log_out
+from admin.guard import (
+    BadCsrf,
+    Forbidden,
+    NotLoggedIn,
+    check_csrf,
+    log_in,
+    log_out,
+    open_session,
+    signed_in,
+)
 from admin.handover_screens import build_handover_router
 from admin.inbox_screens import build_inbox_router
 from admin.kb_screens import build_kb_router
 from admin.member_screens import build_member_router
+from admin.models import StaffAccount
 from admin.poll_screens import build_poll_router
 from admin.prospect_screens import build_prospect_router
 from admin.reward_screens import build_reward_router
@@ -69,6 +82,22 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _authenticate(
+    console: Console, email: str, password: str, address: str
+) -> tuple[StaffAccount, str]:
+    """The account and a new server-side session's token (or LoginRefused)."""
+    with console.db.session() as session:
+        try:
+            account = authenticate(session=session, email=email, password=password, address=address)
+        except LoginRefused as refused:
+            refusal = refused  # raised after the commit: the failed attempt is counted
+        else:
+            token = open_session(session, account)
+            session.expunge(account)
+            return account, token
+    raise refusal
+
+
 def build_login_router(console: Console) -> APIRouter:
     router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -85,19 +114,14 @@ def build_login_router(console: Console) -> APIRouter:
     ) -> Response:
         await check_csrf(request)
         error = None
-        with console.db.session() as session:
-            try:
-                account = authenticate(
-                    session=session,
-                    email=email,
-                    password=password,
-                    address=_client_address(request),
-                )
-                session.expunge(account)
-            except TooManyAttempts as refused:
-                error, status = str(refused), 429
-            except LoginRefused as refused:
-                error, status = str(refused), 401
+        try:  # argon2 and SQL in a worker thread: a login never holds up other requests
+            account, token = await run_in_threadpool(
+                _authenticate, console, email, password, _client_address(request)
+            )
+        except TooManyAttempts as refused:
+            error, status = str(refused), 429
+        except LoginRefused as refused:
+            error, status = str(refused), 401
         if error:
             return console.pages.render(
                 request,
@@ -108,13 +132,13 @@ def build_login_router(console: Console) -> APIRouter:
                 email=email,
                 next=_safe_next(next),
             )
-        log_in(request, account)
+        log_in(request, token)
         return RedirectResponse(_safe_next(next) or home_of(account.role), status_code=303)
 
     @router.post("/logout")
     async def logout(request: Request) -> RedirectResponse:
         await check_csrf(request)
-        log_out(request)
+        await run_in_threadpool(log_out, request, console.db)
         return RedirectResponse("/admin/login", status_code=303)
 
     return router
@@ -132,7 +156,7 @@ def install_console(app: FastAPI, settings: Settings, engine: Engine) -> Console
         SessionMiddleware,
         secret_key=secret.decode("ascii", "replace"),
         session_cookie=SESSION_COOKIE,
-        max_age=settings.admin_session_hours * 3600,
+        max_age=int(settings.admin_session_max_hours * 3600),
         path="/admin",
         same_site="strict",
         https_only=settings.public_url.startswith("https://"),
@@ -158,6 +182,25 @@ def install_console(app: FastAPI, settings: Settings, engine: Engine) -> Console
         body = json.dumps({"detail": jsonable_encoder(error.errors())}, ensure_ascii=True)
         return Response(body, status_code=422, media_type="application/json")
 
+    async def not_found(request: Request, error: Exception) -> Response:
+        """An unknown staff page is a page (not raw JSON); other 404s stay as they were."""
+        assert isinstance(error, StarletteHTTPException)
+        path = request.url.path
+        if error.status_code != 404 or not path.startswith("/admin") or _wants_json(request):
+            return await http_exception_handler(request, error)
+        staff = await run_in_threadpool(signed_in, request, console.db, settings)
+        return console.pages.render(request, "admin/not-found.html", staff, status_code=404)
+
+    @app.get(
+        f"{API_PREFIX}openapi.json",
+        include_in_schema=False,
+        dependencies=[Depends(console.guard("dashboard"))],
+    )
+    def openapi_document() -> JSONResponse:
+        """The JSON API's description, for staff only (it is not public)."""
+        return JSONResponse(app.openapi())
+
+    app.add_exception_handler(StarletteHTTPException, not_found)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(NotLoggedIn, not_logged_in)
     app.add_exception_handler(Forbidden, refused)

@@ -33,4 +33,4 @@ class Console:
 
         It answers 401/redirect without a session, 403 for a role outside `area` (see
         admin/roles.py) and 403 for a change without the session's CSRF token."""
-        return require(self.db, area)
+        return require(self.db, self.settings, area)

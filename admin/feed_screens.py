@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from admin.audience_form import chooser_context, chosen_countries, ticked
 from admin.audit import record
@@ -287,7 +288,8 @@ def build_feed_pages(console: Console) -> APIRouter:
         values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
         chosen = ticked(form)
         try:
-            done = _create_and_send(console, staff, values, _audience_from(values, chosen))
+            audience = _audience_from(values, chosen)
+            done = await run_in_threadpool(_create_and_send, console, staff, values, audience)
         except (ComposeError, FeedError, broadcasts.BroadcastStateError) as error:
             message = str(error)
             return composer(request, staff, values, chosen, message[:1].upper() + message[1:])

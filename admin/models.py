@@ -77,3 +77,20 @@ class AuditEntry(SQLModel, table=True):
     target: str = Field(default="", max_length=200)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class StaffSession(SQLModel, table=True):
+    """A staff login, held on the server. The cookie carries only a random token; this row
+    holds its sha256, so logging out (the row deleted) ends every copy of the cookie, and a
+    session unused for ALYTUS_ADMIN_SESSION_IDLE_HOURS ends by itself."""
+
+    __tablename__ = "staff_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("staff_account.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    created_at: datetime = _when(default_factory=utcnow)
+    last_seen_at: datetime = _when(default_factory=utcnow, index=True)

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from admin.audience_form import AUDIENCE_CHOICES, chooser_context, chosen_countries, ticked
 from admin.audit import record
@@ -270,7 +271,8 @@ def build_poll_pages(console: Console) -> APIRouter:
         form = await request.form()
         values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
         chosen = ticked(form)
-        try:
+
+        def create() -> int | None:
             audience = _audience(chosen, values)
             closes_at = _closing_time(values.get("closes_at", ""))
             with console.db.session() as session:
@@ -290,7 +292,10 @@ def build_poll_pages(console: Console) -> APIRouter:
                     target=str(poll.id),
                     after=_poll_view(poll, 0),
                 )
-                poll_id = poll.id
+                return poll.id
+
+        try:
+            poll_id = await run_in_threadpool(create)
         except (FormError, polls.PollError) as error:
             message = str(error)
             return form_page(request, staff, values, chosen, message[:1].upper() + message[1:])

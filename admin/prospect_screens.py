@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from admin.audit import record
@@ -273,6 +274,24 @@ def build_prospect_api(console: Console) -> APIRouter:
 # ---- the staff pages -------------------------------------------------------------------------
 
 
+def _import_file(console: Console, staff: StaffAccount, path: FilePath, name: str) -> Any:
+    """Read the file and merge its prospects (in a worker thread: parsing is slow work)."""
+    with console.db.session() as session:
+        report = import_prospect_file(session=session, path=path)
+        record(
+            session=session,
+            staff=staff,
+            action="prospects.import",
+            target=name,
+            after={
+                "imported": report.imported,
+                "merged": report.merged,
+                "rejected": len(report.rejected),
+            },
+        )
+    return report
+
+
 async def _save_upload(upload: UploadFile, folder: str) -> FilePath:
     """The uploaded file on disk, under the suffix it came with (the reader goes by it)."""
     suffix = FilePath(upload.filename or "").suffix.lower()
@@ -338,19 +357,7 @@ def build_prospect_pages(console: Console) -> APIRouter:
             with tempfile.TemporaryDirectory(prefix="alytus-upload-") as folder:
                 try:
                     path = await _save_upload(upload, folder)
-                    with console.db.session() as session:
-                        report = import_prospect_file(session=session, path=path)
-                        record(
-                            session=session,
-                            staff=staff,
-                            action="prospects.import",
-                            target=name,
-                            after={
-                                "imported": report.imported,
-                                "merged": report.merged,
-                                "rejected": len(report.rejected),
-                            },
-                        )
+                    report = await run_in_threadpool(_import_file, console, staff, path, name)
                 except ProspectFileError as problem:
                     error = f"{name}: {problem}"
                 except IntegrityError:
@@ -442,7 +449,8 @@ def build_prospect_pages(console: Console) -> APIRouter:
     async def campaign_create(request: Request, staff: Staff) -> Response:
         form = await request.form()
         values = {key: str(value)[:5000] for key, value in form.items() if key != "csrf_token"}
-        try:
+
+        def create() -> int | None:
             filters = _filters_from(values)
             with console.db.session() as session:
                 campaign = campaigns.create_campaign(
@@ -463,7 +471,10 @@ def build_prospect_pages(console: Console) -> APIRouter:
                     target=str(campaign.id),
                     after=_campaign_view(campaign),
                 )
-                campaign_id = campaign.id
+                return campaign.id
+
+        try:
+            campaign_id = await run_in_threadpool(create)
         except CampaignError as error:
             return composer(request, staff, values, str(error))
         return console.pages.redirect(

@@ -21,6 +21,7 @@ from admin.console import SESSION_COOKIE
 from tests.admin.console import StaffBrowser
 
 API = "^/admin/api/"
+OPENAPI = "/admin/api/openapi.json"  # staff only (no public API description)
 EXAMPLES = 50
 
 
@@ -39,9 +40,10 @@ def test_the_admin_api_is_documented(admin_app: FastAPI):
 
 
 def test_no_request_gets_a_server_error(admin_app: FastAPI, admin_browser: StaffBrowser):
-    schema = schemathesis.openapi.from_asgi("/openapi.json", admin_app).include(path_regex=API)
     cookie = admin_browser.client.cookies.get(SESSION_COOKIE)
     headers = {"X-CSRF-Token": admin_browser.csrf, "Cookie": f"{SESSION_COOKIE}={cookie}"}
+    schema = schemathesis.openapi.from_asgi(OPENAPI, admin_app, headers=headers)
+    schema = schema.include(path_regex=API)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 8
     for operation in operations:
@@ -59,3 +61,17 @@ def test_no_request_gets_a_server_error(admin_app: FastAPI, admin_browser: Staff
             case.call_and_validate(checks=[not_a_server_error], headers=headers)
 
         no_server_error()
+
+
+def test_the_api_description_is_for_logged_in_staff_only(
+    admin_app: FastAPI, admin_browser: StaffBrowser
+):
+    """Before, /docs and /openapi.json were public and showed the whole admin API."""
+    from fastapi.testclient import TestClient
+
+    anonymous = TestClient(admin_app, base_url="https://testserver")
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert anonymous.get(path).status_code == 404, path
+    assert anonymous.get(OPENAPI).status_code == 401
+    described = admin_browser.get(OPENAPI)
+    assert described.status_code == 200 and "/admin/api/members" in described.json()["paths"]

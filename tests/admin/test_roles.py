@@ -21,6 +21,7 @@ EVERYONE_BUT_PARTNERS = {"admin", "editor", "moderator"}
 
 # (path prefix, roles allowed); the first match wins, so longer prefixes come first
 WHO_MAY_OPEN: list[tuple[str, set[str]]] = [
+    ("/admin/api/openapi.json", EVERYONE_BUT_PARTNERS),  # the API's description: staff only
     ("/admin/api/kb", {"admin", "editor"}),
     ("/admin/api/inbox", EVERYONE_BUT_PARTNERS),
     ("/admin/api/members", {"admin", "moderator"}),

@@ -117,6 +117,6 @@ def test_the_json_api_filters_by_status_and_refuses_bad_input(
 
 
 def test_the_api_is_described_in_the_schema(staff_as: Callable[..., StaffBrowser]):
-    schema = staff_as("editor").get("/openapi.json").json()
+    schema = staff_as("editor").get("/admin/api/openapi.json").json()
     assert "/admin/api/suggestions" in schema["paths"]
     assert not any(path.startswith("/admin/suggestions") for path in schema["paths"])
