@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 from typing import Annotated
@@ -20,6 +21,7 @@ from community.database import Database, migrate
 from community.members import UnknownMember, get_member, member_view
 from community.models import Member
 from community.prospects_cli import prospects_app
+from community.secrets import private_home
 from community.settings import get_settings
 from knowledge.cli import ask, kb_app
 from ledger.cli import build_ledger_cli
@@ -45,7 +47,9 @@ def _database() -> Database:
 @app.callback()
 def main() -> None:
     """Alytus Connect: the city's community assistant."""
+    os.umask(0o077)  # what we write (database, its WAL, secrets, indexes) is ours alone
     settings = get_settings()
+    private_home(settings)
     Database.from_settings(settings)  # creates ALYTUS_HOME for the SQLite default
     migrate(settings.resolved_database_url, SCHEMAS)
 
@@ -91,6 +95,7 @@ def serve(
 
     settings = get_settings()
     db = _database()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     stop = threading.Event()
     if ledger:
         threading.Thread(
@@ -106,6 +111,12 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             log_level="info",
+            # X-Forwarded-For only from the proxies named (uvicorn trusts loopback by default,
+            # which let anyone on this machine pick their address for the login limit)
+            access_log=False,  # ours (admin/web.py) leaves out addresses and tokens
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=",".join(settings.trusted_proxies) or "",
+            server_header=False,
         )
     finally:
         stop.set()
@@ -181,6 +192,7 @@ def members_erase(user: UserOpt, platform: PlatformOpt = "terminal") -> None:
     except UnknownMember as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
+    db.forget_erased()
     typer.echo(f"member {member_id} erased; removed: {', '.join(removed) or 'nothing was held'}")
 
 

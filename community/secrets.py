@@ -33,3 +33,24 @@ def _write_private(path: Path, value: bytes) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(value)
+
+
+def private_home(settings: Settings) -> None:
+    """ALYTUS_HOME readable by its owner only (0700), and the SQLite database with its WAL
+    and shared-memory files 0600, also when an older version made them 0644."""
+    home = settings.home_dir
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(home, 0o700)
+    database = settings.resolved_database_url
+    if database.startswith("sqlite:///"):
+        path = Path(database.removeprefix("sqlite:///"))
+        for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+            _tighten(name, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        if path.exists() and path.stat().st_uid == os.getuid():
+            path.chmod(mode)
+    except OSError:
+        pass  # not ours to change: the operator's choice stands

@@ -110,3 +110,78 @@ def test_init_demo_loads_members_once(alytus):
     assert "0 created" in second and "demo activity: already there" in second
     # the six named demo members and the demo history's crowd (96), once
     assert len(json.loads(alytus("members", "list", "--json").stdout)) == 6 + 96
+
+
+def test_the_home_the_database_and_the_secrets_are_the_owners_alone(
+    tmp_path: Path, nlu_cache_dir: Path
+):
+    """Before: alytus.db and its -wal and -shm (member data, staff password hashes) were
+    created 0644, readable by every local user. A home an older version made 0755 is
+    tightened at the next start."""
+    import stat
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    home.chmod(0o755)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ALYTUS_")}
+    env |= {"ALYTUS_HOME": str(home), "ALYTUS_NLU_DIR": str(nlu_cache_dir)}
+    joining = "/start\nlietuviu\nsutinku\ngyvenu Alytuje\ndarbas\n"
+    for args, stdin in (
+        (["init"], ""),
+        (["staff", "create", "--email", "a@alytus.lt", "--role", "admin", "--password-stdin"],
+         "a long enough password\n"),
+        (["chat", "--json", "--user", "ona"], joining),  # a member: the WAL is written
+    ):  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "admin", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    written = [home, *home.rglob("*")]
+    assert home / "alytus.db" in written and home / "secrets" / "ledger" in written, written
+    loose = {
+        str(path.relative_to(tmp_path)): oct(stat.S_IMODE(path.stat().st_mode))
+        for path in written
+        if path.stat().st_mode & 0o077
+    }
+    assert not loose, f"readable by others: {loose}"
+
+
+@pytest.mark.parametrize(
+    ("trusted", "proxy_headers", "allowed"),
+    [("", False, ""), ('["10.0.0.5", "10.0.0.6"]', True, "10.0.0.5,10.0.0.6")],
+)
+def test_serve_believes_forwarded_addresses_only_from_trusted_proxies(
+    tmp_path: Path, monkeypatch, trusted: str, proxy_headers: bool, allowed: str
+):  # type: ignore[no-untyped-def]
+    """uvicorn's default believes X-Forwarded-For from 127.0.0.1, which let anyone on the
+    machine pick their address (tests/e2e/test_hostile_requests.py shows it end to end)."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import admin.web
+    from admin import cli
+    from community.settings import get_settings
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: seen.update(options))
+    monkeypatch.setattr(admin.web, "create_app", lambda *args, **kwargs: object())
+    monkeypatch.setattr(cli, "build_engine", lambda *args, **kwargs: object())
+    monkeypatch.setenv("ALYTUS_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ALYTUS_DATABASE_URL", raising=False)
+    if trusted:
+        monkeypatch.setenv("ALYTUS_TRUSTED_PROXIES", trusted)
+    get_settings.cache_clear()
+    umask = os.umask(0o022)  # the command sets this process's umask: put it back after
+    try:
+        done = CliRunner().invoke(cli.app, ["serve", "--no-ledger"])
+    finally:
+        os.umask(umask)
+        get_settings.cache_clear()
+    assert done.exit_code == 0, done.output
+    assert seen["proxy_headers"] is proxy_headers and seen["forwarded_allow_ips"] == allowed
+    assert seen["access_log"] is False
