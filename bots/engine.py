@@ -24,8 +24,10 @@ from bots.answering import (
 from bots.catalog import Catalog, default_catalog
 from bots.delivery import collect_for
 from bots.features import feature_commands
+from bots.flows import choices
 from bots.flows.base import Flow
 from bots.flows.language import LanguageFlow
+from bots.flows.onboarding import STEPS as ONBOARDING_STEPS
 from bots.flows.onboarding import OnboardingFlow
 from bots.flows.privacy import PrivacyFlow
 from bots.flows.profile import ProfileFlow
@@ -38,9 +40,15 @@ from bots.messages import Incoming, Reply
 from bots.turn import Turn
 from bots.way_home import WayHomeFlow
 from community.activity import MESSAGE, record_activity
-from community.database import Database
-from community.members import consent_history, find_member, get_or_create_member
-from community.models import Conversation
+from community.database import Database, written_tables
+from community.members import (
+    consent_history,
+    find_member,
+    get_or_create_member,
+    touch_identity,
+)
+from community.models import Conversation, Member
+from community.rate_limits import allow
 from community.settings import Settings
 from community.updates import claim_update
 
@@ -64,6 +72,29 @@ COMMAND_INTENTS = {
 }
 # Intents that may interrupt a question the member is in the middle of.
 INTERRUPTING = {*COMMAND_INTENTS, "privacy_export", "privacy_erase", "talk_to_human"}
+# Rate limited here; the web chat is limited at its door, with a 429 the page understands.
+RATE_LIMITED = ("telegram", "discord", "messenger")
+# What any first visit writes; a visitor who wrote nothing else is not kept as a member.
+LEFT_BY_ANY_VISIT = {"member", "channelidentity", "conversation", "activity"}
+
+
+def _at_the_door(turn: Turn) -> bool:
+    """Nothing begun: no flow, or only the bot's opening question (the language) asked."""
+    conversation = turn.conversation
+    if conversation.flow is None:
+        return True
+    return (
+        conversation.flow == "onboarding"
+        and conversation.step == ONBOARDING_STEPS[0]
+        and not conversation.slots
+    )
+
+
+def answers_language(turn: Turn) -> bool:
+    """A language button, or the name of a language typed alone ("lietuviu", "english")."""
+    if turn.payload is not None:
+        return turn.payload.startswith("lang:")
+    return bool(turn.text) and choices.match_one("language", turn.text) is not None
 
 
 def split_command(text: str) -> tuple[str, str] | None:
@@ -116,9 +147,14 @@ class Engine:
     def handle_sync(self, incoming: Incoming) -> list[Reply]:
         try:
             with self.db.session() as session:
-                return self._handle(session, incoming)
+                replies = self._handle(session, incoming)
+                erased = bool(session.info.get("erased"))
+            if erased:
+                self.db.forget_erased()  # committed: now leave no old copy in the WAL
+            return replies
         except Exception:
-            log.exception("turn failed for %s user %s", incoming.platform, incoming.user_id)
+            # the update id, never the member's account id or words: logs hold no personal data
+            log.exception("turn failed: %s update %s", incoming.platform, incoming.update_id)
             language = guess_language(incoming.locale, self.settings.default_language)
             return [Reply(text=self.catalog.text(language, "common.error"))]
 
@@ -127,12 +163,47 @@ class Engine:
             session=session, platform=incoming.platform, update_id=incoming.update_id
         ):
             return []  # a redelivery: already answered
-        member, _ = get_or_create_member(
+        member = find_member(session=session, platform=incoming.platform, user_id=incoming.user_id)
+        if incoming.platform in RATE_LIMITED and not allow(
             session=session,
-            platform=incoming.platform,
-            user_id=incoming.user_id,
-            language=guess_language(incoming.locale, self.settings.default_language),
-        )
+            key=f"{incoming.platform}:{incoming.user_id}",
+            per_minute=self.settings.chat_rate_per_minute,
+        ):
+            language = member.language if member else self._first_language(incoming)
+            return [Reply(text=self.catalog.text(language, "common.slow_down"))]
+        if member is None:
+            return self._first_contact(session, incoming)
+        touch_identity(session=session, platform=incoming.platform, user_id=incoming.user_id)
+        replies, _ = self._turn(session, member, incoming)
+        return replies
+
+    def _first_language(self, incoming: Incoming) -> str:
+        return guess_language(incoming.locale, self.settings.default_language)
+
+    def _first_contact(self, session: Session, incoming: Incoming) -> list[Reply]:
+        """Someone the bot has not met: answered in full, but kept as a member only when
+        they start joining or leave something that must be kept (a question filed for
+        staff, a consent); a greeting, a question answered or a page opened leaves no row,
+        so requests without a cookie do not fill the database with members."""
+        savepoint = session.begin_nested()
+        with written_tables(session) as written:
+            member, _ = get_or_create_member(
+                session=session,
+                platform=incoming.platform,
+                user_id=incoming.user_id,
+                language=self._first_language(incoming),
+            )
+            replies, turn = self._turn(session, member, incoming)
+        if turn.erased or written - LEFT_BY_ANY_VISIT or not _at_the_door(turn):
+            savepoint.commit()
+            return replies
+        savepoint.rollback()
+        record_activity(session=session, member_id=None, platform=incoming.platform, kind=MESSAGE)
+        return replies
+
+    def _turn(
+        self, session: Session, member: Member, incoming: Incoming
+    ) -> tuple[list[Reply], Turn]:
         assert member.id is not None
         conversation = self._conversation(session, member.id)
         turn = Turn(
@@ -146,8 +217,17 @@ class Engine:
             payload=clean_text(incoming.payload) or None,
             parser=self.parser,
         )
+        if (
+            turn.conversation.flow is None
+            and answers_language(turn)
+            and not self._has_decided(turn)
+        ):
+            # the bot's first question, asked when nothing was kept: this is its answer
+            turn.go(self.flows["onboarding"].name, ONBOARDING_STEPS[0])
         replies = self._route(turn)
-        if not turn.erased:
+        if turn.erased:
+            session.info["erased"] = True
+        else:
             record_activity(
                 session=session, member_id=member.id, platform=incoming.platform, kind=MESSAGE
             )
@@ -156,7 +236,7 @@ class Engine:
             replies += collect_for(
                 session=session, catalog=self.catalog, member=member, platform=incoming.platform
             )
-        return replies
+        return replies, turn
 
     async def pending(self, platform: str, user_id: str) -> list[Reply]:
         """Notifications waiting for a member of a pull channel (the web chat polls this)."""

@@ -7,6 +7,8 @@ object, so tests can bind it to one connection inside a transaction that is roll
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +24,9 @@ from sqlmodel import Session, create_engine
 from community.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+WRITE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE
+)
 
 
 def make_engine(url: str) -> Engine:
@@ -39,6 +44,8 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # deleted rows are overwritten with zeros, not left readable in free pages
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -82,9 +89,48 @@ class Database:
                 session.rollback()
                 raise
 
+    def forget_erased(self) -> bool:
+        """After an erasure (committed): on SQLite, write the WAL into the database and empty
+        it, so earlier versions of the erased rows are not left readable in alytus.db-wal
+        (secure_delete has zeroed them in the database file). True when the WAL is empty.
+        PostgreSQL keeps dead rows until VACUUM, which autovacuum runs (see README)."""
+        if self.bind.dialect.name != "sqlite" or isinstance(self.bind, Connection):
+            return False
+        for _ in range(20):
+            raw = self.bind.raw_connection()
+            try:
+                cursor = raw.cursor()
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                cursor.close()
+            finally:
+                raw.close()
+            if not busy:
+                return True
+            time.sleep(0.05)  # a reader in another connection holds the WAL a moment
+        return False
+
     @property
     def is_postgresql(self) -> bool:
         return self.bind.dialect.name == "postgresql"
+
+
+@contextmanager
+def written_tables(session: Session) -> Iterator[set[str]]:
+    """The names of the tables the block writes to (INSERT, UPDATE, DELETE), read from the
+    SQL it sends, whoever sends it (ORM flushes and Core statements alike)."""
+    written: set[str] = set()
+    connection = session.connection()
+
+    def note(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        found = WRITE.match(statement)
+        if found:
+            written.add(found.group(1).lower())
+
+    event.listen(connection, "before_cursor_execute", note)
+    try:
+        yield written
+    finally:
+        event.remove(connection, "before_cursor_execute", note)
 
 
 @dataclass(frozen=True)

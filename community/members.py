@@ -55,6 +55,14 @@ def get_member(*, session: Session, platform: str, user_id: str) -> Member:
     return member
 
 
+def touch_identity(*, session: Session, platform: str, user_id: str) -> None:
+    """Note that this account was seen now (the broadcast prefers the channel seen last)."""
+    identity = find_identity(session=session, platform=platform, user_id=user_id)
+    if identity is not None:
+        identity.last_seen_at = utcnow()
+        session.add(identity)
+
+
 def get_or_create_member(
     *, session: Session, platform: str, user_id: str, language: str
 ) -> tuple[Member, bool]:

@@ -89,6 +89,17 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: datetime = _when(default_factory=utcnow)
 
 
+class RateWindow(SQLModel, table=True):
+    """How many messages one sender (a chat, a web session, an address) sent in the current
+    minute; in SQL, so every process counts the same (community/rate_limits.py)."""
+
+    __tablename__ = "rate_window"
+
+    key: str = Field(primary_key=True, max_length=200)
+    window: int = Field(default=0)  # minutes since the epoch
+    hits: int = Field(default=0)
+
+
 class Conversation(SQLModel, table=True):
     """Where a member is in a conversation, so any process can take the next message."""
 

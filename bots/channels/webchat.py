@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from bots.channels.wire import ReplyJSON, reply_to_json
-from bots.engine import Engine
+from bots.engine import Engine, guess_language
 from bots.messages import Incoming
+from community.rate_limits import allow
 
 COOKIE = "alytus_chat"
 PLATFORM = "web"
@@ -60,19 +64,53 @@ def incoming_from_request(body: ChatIn, user_id: str) -> Incoming:
     )
 
 
+def within_limits(engine: Engine, address: str, user_id: str | None) -> bool:
+    """Count the message against its address and its session (a visitor without one yet is
+    counted by address only: no row per made-up session); False past either limit."""
+    settings = engine.settings
+    with engine.db.session() as session:
+        by_address = allow(
+            session=session,
+            key=f"web-address:{address}",
+            per_minute=settings.chat_rate_per_address_per_minute,
+        )
+        by_session = user_id is None or allow(
+            session=session, key=f"web:{user_id}", per_minute=settings.chat_rate_per_minute
+        )
+    return by_address and by_session
+
+
+def slow_down(engine: Engine, body: ChatIn) -> JSONResponse:
+    """429 with the polite request in the page's language; the page puts the text back in
+    the box, so nothing typed is lost."""
+    language = guess_language(body.locale, engine.settings.default_language)
+    seconds = 60 - int(time.time()) % 60
+    return JSONResponse(
+        {"detail": engine.catalog.text(language, "common.slow_down")},
+        status_code=429,
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 def build_router(engine: Engine, *, secure_cookies: bool = False) -> APIRouter:
     """The chat API the page (and the embeddable widget later) talks to."""
     router = APIRouter()
 
-    @router.post("/api/chat", response_model=ChatOut)
-    async def chat(body: ChatIn, request: Request, response: Response) -> ChatOut:
+    @router.post(
+        "/api/chat",
+        response_model=ChatOut,
+        responses={429: {"description": "too many messages this minute; the text says so"}},
+    )
+    async def chat(body: ChatIn, request: Request, response: Response) -> ChatOut | JSONResponse:
         session = widget_session(request)
+        known = session or request.cookies.get(COOKIE)
+        user_id = known if known and len(known) <= 64 else secrets.token_urlsafe(24)
+        address = request.client.host if request.client else "unknown"
+        if not await run_in_threadpool(within_limits, engine, address, user_id if known else None):
+            return slow_down(engine, body)
         if session is not None:
             replies = await engine.handle(incoming_from_request(body, session))
             return ChatOut(replies=[reply_to_json(reply) for reply in replies], session=session)
-        user_id = request.cookies.get(COOKIE)
-        if not user_id or len(user_id) > 64:
-            user_id = secrets.token_urlsafe(24)
         response.set_cookie(
             COOKIE,
             user_id,

@@ -98,5 +98,8 @@ def test_after_erasure_the_same_account_starts_as_a_stranger(member: BotTester, 
     member.press("privacy:erase:yes")
     member.say("hello")
     assert "Which language" in member.text()
+    with pytest.raises(UnknownMember):  # a greeting keeps nothing: no member row yet
+        show(db, "emigrant-1")
+    member.press("lang:en")
     fresh = show(db, "emigrant-1")
     assert fresh["country"] is None and fresh["referral_code"] is None
