@@ -14,7 +14,7 @@ import secrets
 
 from bots.messages import Link, Reply
 from community.database import Database
-from community.members import find_member
+from community.members import find_member, get_or_create_member
 from community.notifications import enqueue
 
 KEY = "chat.reply_later"
@@ -32,13 +32,24 @@ def _text(reply: Reply) -> str:
 
 
 def keep_for_later(
-    *, db: Database, platform: str, user_id: str, reply: Reply, occasion: str | None = None
+    *,
+    db: Database,
+    platform: str,
+    user_id: str,
+    reply: Reply,
+    occasion: str | None = None,
+    language: str = "lt",
 ) -> bool:
-    """Queue `reply` for the member behind this account; False if there is no such member.
+    """Queue `reply` for the member behind this account. A visitor the bot did not keep as
+    a member (a first "/start") becomes one now: an answer owed is something to keep.
     `occasion` (the incoming message's id and the reply's place) makes a retry add nothing."""
     with db.session() as session:
         member = find_member(session=session, platform=platform, user_id=user_id)
-        if member is None or member.id is None:
+        if member is None:
+            member, _ = get_or_create_member(
+                session=session, platform=platform, user_id=user_id, language=language
+            )
+        if member.id is None:
             return False
         buttons = [
             {"label_lt": button.label, "label_en": button.label, "payload": button.payload}

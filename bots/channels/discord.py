@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -29,8 +30,9 @@ from bots.channels import group_listening
 from bots.channels.discord_push import DiscordPush
 from bots.channels.discord_render import DiscordMessage, render
 from bots.channels.discord_roles import level_of, role_for_level, sync_level_role
-from bots.engine import Engine
+from bots.engine import Engine, guess_language
 from bots.messages import Incoming, Reply
+from bots.reply_later import keep_for_later
 from community.settings import Settings
 
 __all__ = ["DiscordPush", "DiscordBot", "role_for_level", "run_gateway", "sync_level_role"]
@@ -48,6 +50,7 @@ COMMANDS = {
     "language": "/language",
 }
 Answer = Callable[[discord.Interaction, Incoming], Awaitable[None]]
+Send = Callable[[int, DiscordMessage], Awaitable[None]]
 
 
 class CatalogTranslator(app_commands.Translator):
@@ -146,14 +149,22 @@ class DiscordBot(discord.Client):
     async def answer_command(self, interaction: discord.Interaction, incoming: Incoming) -> None:
         """A slash command: show "thinking", then the engine's replies (private in a server)."""
         private = interaction.guild_id is not None
-        await interaction.response.defer(thinking=True, ephemeral=private)
-        messages = _messages(await self.engine.handle(incoming))
-        if not messages:  # a redelivered interaction, already answered
-            await interaction.delete_original_response()
-        else:
-            await interaction.edit_original_response(**_edit_kwargs(messages.pop(0)))
-        for message in messages:
-            await interaction.followup.send(**message.send_kwargs(), ephemeral=private)
+        deferred = await _unless_unreachable(
+            interaction.response.defer(thinking=True, ephemeral=private)
+        )
+        replies = await self.engine.handle(incoming)
+        if not replies:  # a redelivered interaction, already answered
+            if deferred:
+                await _unless_unreachable(interaction.delete_original_response())
+            return
+
+        async def send(place: int, message: DiscordMessage) -> None:
+            if place == 0:
+                await interaction.edit_original_response(**_edit_kwargs(message))
+            else:
+                await interaction.followup.send(**message.send_kwargs(), ephemeral=private)
+
+        await self._send_or_keep(incoming, replies, send if deferred else None)
         await self.follow_level(incoming.user_id)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -163,11 +174,15 @@ class DiscordBot(discord.Client):
         custom_id = interaction.data.get("custom_id")
         if not custom_id:
             return
-        await interaction.response.defer()
+        deferred = await _unless_unreachable(interaction.response.defer())
         incoming = incoming_from_interaction(interaction, payload=str(custom_id))
         private = interaction.guild_id is not None
-        for message in _messages(await self.engine.handle(incoming)):
+
+        async def send(_: int, message: DiscordMessage) -> None:
             await interaction.followup.send(**message.send_kwargs(), ephemeral=private)
+
+        replies = await self.engine.handle(incoming)
+        await self._send_or_keep(incoming, replies, send if deferred else None)
         await self.follow_level(incoming.user_id)
 
     async def on_message(self, message: discord.Message) -> None:
@@ -187,9 +202,40 @@ class DiscordBot(discord.Client):
             text=text,
             update_id=str(message.id),
         )
-        for part in _messages(await self.engine.handle(incoming)):
+
+        async def send(_: int, part: DiscordMessage) -> None:
             await message.channel.send(**part.send_kwargs())
+
+        await self._send_or_keep(incoming, await self.engine.handle(incoming), send)
         await self.follow_level(incoming.user_id)
+
+    async def _send_or_keep(
+        self, incoming: Incoming, replies: list[Reply], send: Send | None
+    ) -> None:
+        """Send the replies in order; when Discord cannot be reached (a 5xx, a network
+        error) the reply that failed and those after it wait in the outbox, and the delivery
+        worker sends them to the member's DMs. `send` None: Discord was unreachable already."""
+        place = 0
+        for number, reply in enumerate(replies):
+            try:
+                if send is None:
+                    raise ConnectionError("Discord was unreachable")
+                for message in render(reply):
+                    await send(place, message)
+                    place += 1
+            except (discord.DiscordServerError, aiohttp.ClientError, OSError) as error:
+                log.warning("discord: replies kept for later: %s", error)
+                for later_number, later in enumerate(replies[number:], start=number):
+                    await asyncio.to_thread(
+                        keep_for_later,
+                        db=self.engine.db,
+                        platform=PLATFORM,
+                        user_id=incoming.user_id,
+                        reply=later,
+                        occasion=f"{incoming.update_id}:{later_number}",
+                        language=guess_language(incoming.locale, self.settings.default_language),
+                    )
+                return
 
     async def follow_level(self, discord_user_id: str) -> None:
         """Keep the member's server role in step with their level."""
@@ -201,11 +247,17 @@ class DiscordBot(discord.Client):
         try:
             await sync_level_role(self, self.settings, discord_user_id, level)
         except discord.HTTPException as error:  # e.g. the bot lacks Manage Roles
-            log.warning("discord role for user %s not synced: %s", discord_user_id, error)
+            log.warning("discord role not synced: %s", error)
 
 
-def _messages(replies: list[Reply]) -> list[DiscordMessage]:
-    return [message for reply in replies for message in render(reply)]
+async def _unless_unreachable(call: Awaitable[object]) -> bool:
+    """Await a Discord call; False when Discord could not be reached (nothing raised)."""
+    try:
+        await call
+    except (discord.DiscordServerError, aiohttp.ClientError, OSError) as error:
+        log.warning("discord: unreachable: %s", error)
+        return False
+    return True
 
 
 def _edit_kwargs(message: DiscordMessage) -> dict[str, Any]:

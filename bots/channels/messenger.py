@@ -246,7 +246,7 @@ class MessengerOutput(OutputChannel):
         """Send, and say what the platform answered (the webhook keeps a refused reply)."""
         outcome = await self.api.send(recipient_id, reply, messaging_type="RESPONSE")
         if not outcome.delivered:
-            log.warning("Messenger reply to %s not delivered: %s", recipient_id, outcome)
+            log.warning("Messenger reply not delivered: %s", outcome.error)
         return outcome
 
 

@@ -33,7 +33,7 @@ from telegram.request import HTTPXRequest
 
 from bots.catalog import LANGUAGES, Catalog, default_catalog
 from bots.channels import group_listening
-from bots.engine import Engine
+from bots.engine import Engine, guess_language
 from bots.messages import Button, Incoming, Link, Reply
 from bots.reply_later import keep_for_later
 from community.settings import Settings
@@ -227,6 +227,12 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return [*pieces, text] if text else pieces
 
 
+class NotYetKnown(Exception):
+    """A group message arrived while the Bot API could not say who the bot is (getMe
+    failed): whether it is addressed to the bot cannot be told yet, so Telegram should
+    deliver it again later (the webhook answers 503)."""
+
+
 class TelegramChannel:
     """One bot for the process: answers updates through the engine, renders replies."""
 
@@ -254,6 +260,17 @@ class TelegramChannel:
     def username(self) -> str:
         return self.settings.telegram_bot_username or self.bot.username
 
+    @property
+    def bot_id(self) -> int:
+        """The bot's user id from getMe; before getMe answered, the token's first part
+        (Telegram's tokens start with the bot's id)."""
+        return self.bot.id if self._ready else int(self.bot.token.split(":", 1)[0])
+
+    def _known_username(self) -> str | None:
+        if self.settings.telegram_bot_username:
+            return self.settings.telegram_bot_username
+        return self.bot.username if self._ready else None
+
     async def set_commands(self) -> None:
         """The command menu in Lithuanian, English, and (Lithuanian) for everyone else."""
         for language in (*LANGUAGES, None):
@@ -280,10 +297,20 @@ class TelegramChannel:
         return update
 
     async def answer(self, engine: Engine, update: Update) -> int:
-        """Run one update through the engine and send its replies; how many were sent."""
-        await self.start()
+        """Run one update through the engine and send its replies; how many were sent.
+
+        When the Bot API cannot be reached, the update is still answered: the engine records
+        it and its replies wait in the outbox for the delivery worker (Telegram does not
+        deliver an update again once the webhook said 200)."""
+        try:
+            await self.start()
+        except NetworkError as error:
+            log.warning("telegram: Bot API unreachable (%s); replies will wait", error.message)
+        username = self._known_username()
+        if username is None and update.effective_chat and update.effective_chat.id < 0:
+            raise NotYetKnown()
         turn = turn_from_update(
-            update, username=self.username, bot_id=self.bot.id, payloads=self.payloads
+            update, username=username or "", bot_id=self.bot_id, payloads=self.payloads
         )
         if turn is None:  # not for the bot; a group message may suggest an Alytus connection
             await group_listening.hear_telegram(engine.db, update)
@@ -296,8 +323,9 @@ class TelegramChannel:
             try:
                 await self.send_reply(turn.chat_id, reply, sent)
             except (RetryAfter, NetworkError) as error:
-                if isinstance(error, BadRequest) or turn.chat_id <= 0:
-                    raise  # a refusal of this message, or a group: nothing to send later
+                if isinstance(error, BadRequest):
+                    raise  # a refusal of this very message: sending it again would fail too
+                # a group's answer waits for the member's private chat with the bot
                 log.warning("telegram: reply kept for later: %s", error.message)
                 if "photo" in sent:  # the picture went; only what follows it waits
                     replies[place] = replace(reply, image=None)
@@ -309,6 +337,9 @@ class TelegramChannel:
                         user_id=turn.incoming.user_id,
                         reply=later,
                         occasion=f"{update.update_id}:{number}",
+                        language=guess_language(
+                            turn.incoming.locale, engine.settings.default_language
+                        ),
                     )
                 return place
         return len(replies)

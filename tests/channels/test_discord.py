@@ -252,6 +252,9 @@ async def test_server_roles_follow_the_members_level(
     channel_id = snowflake()
     async with gateway(engine, settings, fake):
         await fake.dispatch("MESSAGE_CREATE", dm_message(member, "/start", channel_id=channel_id))
+        await fake.wait_for("POST", rf"/channels/{channel_id}/messages")
+        # the language chosen: now a member (a /start alone keeps nothing), at level 1
+        await fake.dispatch("MESSAGE_CREATE", dm_message(member, "lietuviu", channel_id=channel_id))
         await fake.wait_for("DELETE", roles_path)
         assert fake.guild_members[member["id"]] == {ROLES[1], STAFF_ROLE}
 
@@ -292,7 +295,8 @@ async def test_a_user_who_is_not_in_the_server_gets_no_roles(
     member = user(snowflake(), "svecias")
     channel_id = snowflake()
     async with gateway(discord_engine, settings, fake):
-        await fake.dispatch("MESSAGE_CREATE", dm_message(member, "/start", channel_id=channel_id))
+        # "lietuviu" answers the first question: a member (a /start alone keeps nothing)
+        await fake.dispatch("MESSAGE_CREATE", dm_message(member, "lietuviu", channel_id=channel_id))
         await fake.wait_for("GET", rf"/guilds/{fake.guild_id}/members/{member['id']}")
     assert fake.calls_to("PUT", r"/guilds/.*") == []
 
@@ -366,3 +370,61 @@ async def test_the_client_keeps_the_gateway_alive_with_heartbeats(
                     break
                 await asyncio.sleep(0.02)
         assert fast.heartbeats >= 2
+
+
+async def test_replies_discord_cannot_take_wait_for_the_worker(
+    live_database_url: str, discord_settings: Settings, fake: FakeDiscord
+):
+    """Discord's API answers 503 (an outage) to the reply: it waits in the outbox, and the
+    delivery worker sends it to the member's DMs once Discord is back. Before, it was lost
+    with the exception. (Interactions go through the same code; discord.py itself retries
+    their 5xx for 25 s first.) A database of its own: the test reads it while the gateway
+    writes."""
+    from admin.schema import SCHEMAS
+    from bots.channels.discord_push import DiscordPush
+    from bots.push_delivery import deliver_notifications
+    from community.database import make_engine, migrate
+
+    migrate(live_database_url, SCHEMAS)
+    db = Database(make_engine(live_database_url))
+    discord_engine = Engine(db=db, settings=discord_settings)
+
+    member = user(snowflake(), "ona")
+    channel_id = snowflake()
+    fake.fail("POST", rf"/channels/{channel_id}/messages", 503, {"message": "outage"})
+    async with gateway(discord_engine, discord_settings, fake):
+        await fake.dispatch("MESSAGE_CREATE", dm_message(member, "/start", channel_id=channel_id))
+        await wait_until(lambda: queued(db, member["id"]) == 1)
+
+    before = len(fake.calls_to("POST", r"/channels/\d+/messages"))
+    push = DiscordPush(discord_settings)
+    try:
+        report = await deliver_notifications(
+            db=db, settings=discord_settings, channels={"discord": push}, catalog=default_catalog()
+        )
+    finally:
+        await push.aclose()
+    assert report.sent == 1
+    later = [call.json["content"] for call in fake.calls_to("POST", r"/channels/\d+/messages")]
+    assert len(later) == before + 1 and "Which language" in later[-1]
+
+
+async def wait_until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the condition never held"
+        await asyncio.sleep(0.05)
+
+
+def queued(db: Database, discord_user: str) -> int:
+    """Notifications waiting for this Discord user's member."""
+    from sqlmodel import func, select
+
+    from community.models import Notification
+
+    with db.session() as session:
+        found = find_member(session=session, platform="discord", user_id=discord_user)
+        if found is None:
+            return 0
+        count = select(func.count()).where(Notification.member_id == found.id)
+        return session.exec(count).one()

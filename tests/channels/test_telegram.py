@@ -132,6 +132,9 @@ def test_start_gets_the_language_question_with_an_inline_keyboard(
     question = telegram.sent("sendMessage", chat_id=503)[-1]
     assert {"lang:lt", "lang:en"} <= set(buttons_of(question))
     assert question.params["parse_mode"] == "HTML"
+    assert not member_exists(db, 503)  # a /start alone keeps nothing
+    pressed = callback_query_update(503, "lang:lt")
+    assert client.post("/webhooks/telegram", json=pressed, headers=GOOD).status_code == 200
     assert member_exists(db, 503)
 
 
@@ -376,3 +379,43 @@ def test_a_reply_refused_by_flood_control_is_sent_later_by_the_worker(
     assert "Which language" in later.params["text"]
     assert {"lang:lt", "lang:en"} <= set(buttons_of(later))
     assert asyncio.run(deliver_later(engine, tg_settings)).sent == 0
+
+
+def test_an_update_that_arrives_while_the_bot_api_is_unreachable_is_answered_later(
+    telegram: FakeTelegram, tg_settings: Settings, engine: Engine, db: Database
+):
+    """Telegram's servers cannot be reached (here: nothing listens on the API address). The
+    webhook still answers 200, since Telegram would not deliver the update again; the
+    update is recorded and its replies wait in the outbox. Before, the failed getMe was
+    taken for a refused reply and the member's message was lost."""
+    down = tg_settings.model_copy(update={"telegram_api_base": "http://127.0.0.1:9"})
+    with TestClient(create_app(down, engine=engine), base_url="https://testserver") as c:
+        update = private_text_update(507, "/start")
+        assert c.post("/webhooks/telegram", json=update, headers=GOOD).status_code == 200
+        again = c.post("/webhooks/telegram", json=update, headers=GOOD)  # a redelivery
+        assert again.status_code == 200
+        group = group_text_update(508, f"@{BOT} /help", chat_id=-100777)
+        # in a group, who the bot is must be known first: Telegram is asked to come back
+        assert c.post("/webhooks/telegram", json=group, headers=GOOD).status_code == 503
+    assert member_exists(db, 507)
+    assert telegram.sent() == []
+
+    assert asyncio.run(deliver_later(engine, tg_settings)).sent == 1
+    [later] = telegram.sent("sendMessage", chat_id=507)
+    assert "Which language" in later.params["text"]
+    assert asyncio.run(deliver_later(engine, tg_settings)).sent == 0
+
+
+def test_a_chat_past_its_rate_limit_is_asked_to_wait_in_its_language(
+    telegram: FakeTelegram, tg_settings: Settings, db: Database
+):
+    limited = tg_settings.model_copy(update={"chat_rate_per_minute": 2})
+    engine = Engine(db=db, settings=limited)
+    with TestClient(create_app(limited, engine=engine), base_url="https://testserver") as c:
+        for number, text in enumerate(("/start", "/help", "/help")):
+            update = private_text_update(509, text)
+            update["update_id"] += number
+            assert c.post("/webhooks/telegram", json=update, headers=GOOD).status_code == 200
+    last = telegram.sent("sendMessage", chat_id=509)[-1]
+    assert last.params["text"].startswith("Rašote labai greitai")
+    assert len(telegram.sent("sendMessage", chat_id=509)) == 3
