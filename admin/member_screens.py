@@ -374,7 +374,6 @@ def build_member_pages(console: Console) -> APIRouter:
                 return erase_page(
                     request, staff, profile, f"Type {member_id} to confirm; nothing was erased."
                 )
-            before = member_view(session=session, member=member)
             removed = erase_everything(
                 session=session,
                 member=member,
@@ -385,9 +384,11 @@ def build_member_pages(console: Console) -> APIRouter:
                 staff=staff,
                 action="member.erase",
                 target=str(member_id),
-                before={key: value for key, value in before.items() if key not in FREE_TEXT},
+                # who erased whom and when, and which kinds of data went: never their values,
+                # or the audit log would keep what the member asked to have erased
                 after={"removed": removed},
             )
+        console.db.forget_erased()
         return console.pages.redirect(request, "/admin/members", f"Member {member_id} erased.")
 
     return router
