@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
@@ -41,6 +42,13 @@ class SaveOutcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+
+
+def web_link(url: str) -> bool:
+    """An http(s) address with a host: what a chat may show as a link (never javascript:,
+    data: or a relative path)."""
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,11 @@ class ArticleDraft:
             raise InvalidArticle("the article has no text")
         if draft.status not in set(ArticleStatus):
             raise InvalidArticle(f"unknown status {draft.status!r} (draft, published, archived)")
+        for url in draft.source_urls:
+            if not web_link(url):
+                raise InvalidArticle(
+                    f"source link {url[:80]!r} must be a web address starting with http(s)://"
+                )
         return draft
 
 

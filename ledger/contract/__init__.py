@@ -1,19 +1,24 @@
-"""The reward ledger contract: Vyper source, compiled in process and cached by its hash."""
+"""The reward ledger contract: the Vyper source, and its compiled form shipped beside it.
+
+RewardLedger.json (ABI, bytecode, and the hash of the source and compiler it came from) is
+part of the package, made by `python -m ledger.contract` and checked against the source by
+tests/ledger/test_contract.py. It is used when its hash matches the source and the installed
+Vyper; otherwise the source is compiled in memory (about 1 s). Nothing is cached in a shared
+temp folder, where another local user could have planted bytecode for the service to deploy.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 SOURCE = Path(__file__).parent / "RewardLedger.vy"
+SHIPPED = Path(__file__).parent / "RewardLedger.json"
 EVM_VERSION = "cancun"  # what anvil, py-evm and permissioned (Besu) networks all run
-CACHE_ENV = "ALYTUS_LEDGER_CACHE"
 
 
 @dataclass(frozen=True)
@@ -27,12 +32,6 @@ def _snekmate_root() -> Path:
     import snekmate
 
     return Path(next(iter(snekmate.__path__))).resolve().parent  # a namespace package
-
-
-def _cache_dir() -> Path:
-    """Compiled output outlives the process: ALYTUS_LEDGER_CACHE, else the temp folder."""
-    given = os.environ.get(CACHE_ENV)
-    return Path(given) if given else Path(tempfile.gettempdir()) / "alytus-ledger-contract"
 
 
 def _source_hash(source: str) -> str:
@@ -57,22 +56,32 @@ def _compile(source: str) -> dict[str, Any]:
     return {"abi": output["abi"], "bytecode": output["bytecode"]}
 
 
+def shipped_output(digest: str) -> dict[str, Any] | None:
+    """The compiled contract shipped in the package, when it was made from this source."""
+    try:
+        shipped = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return shipped if shipped.get("source_hash") == digest else None
+
+
 @lru_cache(maxsize=1)
 def compiled_contract() -> CompiledContract:
-    """The contract's ABI and deploy bytecode; compiled once per source (about 1 s)."""
+    """The contract's ABI and deploy bytecode: shipped, or compiled once per process."""
     source = SOURCE.read_text(encoding="utf-8")
     digest = _source_hash(source)
-    path = _cache_dir() / f"RewardLedger-{digest[:16]}.json"
-    try:
-        output = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        output = _compile(source)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(output), encoding="utf-8")
-        partial.replace(path)  # atomic: a reader never sees half a file
+    output = shipped_output(digest) or _compile(source)
     return CompiledContract(
         abi=output["abi"],
         bytecode=bytes.fromhex(output["bytecode"].removeprefix("0x")),
         source_hash=digest,
     )
+
+
+def write_shipped() -> Path:
+    """Compile the source and write RewardLedger.json (run after changing the contract or
+    upgrading Vyper: `python -m ledger.contract`)."""
+    source = SOURCE.read_text(encoding="utf-8")
+    output = {"source_hash": _source_hash(source), **_compile(source)}
+    SHIPPED.write_text(json.dumps(output, indent=1) + "\n", encoding="utf-8")
+    return SHIPPED

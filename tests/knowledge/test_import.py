@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import docx
+import pytest
 from sqlmodel import select
 
 from community.database import Database
@@ -112,3 +113,17 @@ def test_pdf_docx_and_html_become_articles(db: Database, tmp_path: Path):
         html = get_article(session=session, article_id="library")
         assert "10:00 to 19:00" in html.body
         assert "Cookie settings" not in html.body and "Privacy policy" not in html.body
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(document.cookie)", "data:text/html,<b>x</b>", "/relative", "ftp://x"]
+)
+def test_a_source_link_must_be_a_web_address(db: Database, tmp_path: Path, link: str):
+    """A source link is shown to members as a link; before, `javascript:` was accepted."""
+    (tmp_path / "tricky.md").write_text(
+        f"---\nid: lt-x\ntitle: X\nlanguage: lt\nsource_urls:\n  - '{link}'\n---\nTekstas.\n",
+        encoding="utf-8",
+    )
+    report = import_paths(db=db, paths=[tmp_path / "tricky.md"])
+    (line,) = report.lines
+    assert line.outcome == "failed" and "must be a web address" in line.message

@@ -7,6 +7,7 @@ from eth_utils import keccak, to_checksum_address
 
 from community.database import Database
 from community.settings import Settings
+from ledger import contract
 from ledger.addresses import reward_id_for
 from ledger.contract import compiled_contract
 from ledger.deployment import open_ledger
@@ -53,3 +54,16 @@ def test_a_proof_verifies_on_chain_and_a_tampered_one_does_not(db: Database, set
     assert verify(root, reward_id, account, points, proof).call() is False
     unknown_root = keccak(b"not anchored")
     assert verify(unknown_root, reward_id, account, points, tree.proofs[4]).call() is False
+
+
+def test_the_shipped_compiled_contract_is_the_source_compiled():
+    """The bytecode the service deploys ships in the package (before, it was cached in the
+    shared temp folder and trusted as found). It must be exactly what the source compiles
+    to with the installed Vyper: `python -m ledger.contract` makes it again."""
+    source = contract.SOURCE.read_text(encoding="utf-8")
+    digest = contract._source_hash(source)
+    shipped = contract.shipped_output(digest)
+    assert shipped is not None, "RewardLedger.json is stale: python -m ledger.contract"
+    fresh = contract._compile(source)
+    assert shipped["bytecode"] == fresh["bytecode"] and shipped["abi"] == fresh["abi"]
+    assert contract.compiled_contract().bytecode.hex() == fresh["bytecode"].removeprefix("0x")
