@@ -10,6 +10,7 @@ import threading
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from admin.assembly import build_engine, nlu_parser
 from admin.schema import SCHEMAS
@@ -34,7 +35,12 @@ members_app = typer.Typer(help="Members of the community (GDPR: show, export, er
 app.add_typer(members_app, name="members")
 app.add_typer(staff_app, name="staff")
 
-UserOpt = Annotated[str, typer.Option("--user", help="The member's user id on the platform.")]
+UserOpt = Annotated[
+    str | None, typer.Option("--user", help="The member's user id on the platform.")
+]
+IdOpt = Annotated[
+    int | None, typer.Option("--id", help="The member's number (as `members list` shows).")
+]
 PlatformOpt = Annotated[str, typer.Option("--platform", help="terminal, web, telegram, ...")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -94,6 +100,9 @@ def serve(
     from ledger.outbox import run_forever
 
     settings = get_settings()
+    if "public_url" not in settings.model_fields_set:  # links must name where we listen
+        listening = f"http://{host or settings.host}:{port or settings.port}"
+        settings = settings.model_copy(update={"public_url": listening})
     db = _database()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     stop = threading.Event()
@@ -138,6 +147,19 @@ def chat(
         run_interactive(engine, user)
 
 
+def _member(session: Session, user: str | None, platform: str, member_id: int | None) -> Member:
+    """The member named by number or by platform account (not erased either way)."""
+    if (user is None) == (member_id is None):
+        typer.echo("error: name the member with --id N or with --user ID [--platform P]", err=True)
+        raise typer.Exit(2)
+    if user is not None:
+        return get_member(session=session, platform=platform, user_id=user)
+    member = session.get(Member, member_id)
+    if member is None or member.erased_at is not None:
+        raise UnknownMember(f"no member number {member_id}")
+    return member
+
+
 @members_app.command("list")
 def members_list(as_json: JsonOpt = False) -> None:
     """Every member who has not been erased."""
@@ -158,15 +180,16 @@ def members_list(as_json: JsonOpt = False) -> None:
 
 @members_app.command("show")
 def members_show(
-    user: UserOpt, platform: PlatformOpt = "terminal", as_json: JsonOpt = False
+    user: UserOpt = None,
+    platform: PlatformOpt = "terminal",
+    member_id: IdOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """One member's profile and consents."""
+    """One member's profile and consents, by number (--id) or platform account (--user)."""
     db = _database()
     try:
         with db.session() as session:
-            view = member_view(
-                session=session, member=get_member(session=session, platform=platform, user_id=user)
-            )
+            view = member_view(session=session, member=_member(session, user, platform, member_id))
     except UnknownMember as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -178,13 +201,15 @@ def members_show(
 
 
 @members_app.command("erase")
-def members_erase(user: UserOpt, platform: PlatformOpt = "terminal") -> None:
+def members_erase(
+    user: UserOpt = None, platform: PlatformOpt = "terminal", member_id: IdOpt = None
+) -> None:
     """Erase a member's personal data and unlink their accounts (GDPR right to erasure)."""
     settings = get_settings()
     db = _database()
     try:
         with db.session() as session:
-            member = get_member(session=session, platform=platform, user_id=user)
+            member = _member(session, user, platform, member_id)
             removed = erase_everything(
                 session=session, member=member, notice_version=settings.privacy_notice_version
             )
@@ -261,8 +286,10 @@ app.add_typer(prospects_app, name="prospects")
 def _housekeeping(
     db: Database, stop: threading.Event, quiet_hours: str, every: float = 60.0
 ) -> None:
-    """Once a minute: tomorrow's event reminders, and group suggestions past 90 days purged."""
+    """Once a minute: tomorrow's event reminders; group suggestions past 90 days and visitors
+    who began joining a day ago and left nothing purged."""
     from bots.events import queue_reminders
+    from community.members import purge_abandoned_visitors
     from community.models import utcnow
     from community.suggestions import purge_old_suggestions
 
@@ -271,6 +298,7 @@ def _housekeeping(
             with db.session() as session:
                 queue_reminders(session, utcnow(), quiet_hours=quiet_hours)
                 purge_old_suggestions(session)
+                purge_abandoned_visitors(session=session)
         except Exception:  # the loop must outlive one bad round
             logging.getLogger("alytus.worker").exception("reminders or purge failed")
         if stop.wait(every):

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from admin.assembly import build_engine
 from admin.body_limits import BodyLimits, Limits
@@ -60,18 +61,34 @@ SECURITY_HEADERS = {
 access = logging.getLogger("alytus.access")
 
 
-async def access_log(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """One line a request with the route's pattern ("/join/{token}"), never the path, query
-    or client address: invitation tokens, passport tokens and addresses are personal data
-    (uvicorn's own access log, which prints them, is off)."""
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = getattr(request.scope.get("route"), "path", None) or "-"
-    elapsed = (time.perf_counter() - started) * 1000
-    access.info("%s %s %d %.0f ms", request.method, route, response.status_code, elapsed)
-    return response
+class AccessLog:
+    """One line a request, the outermost layer, so requests refused at the door (413, 400)
+    are logged too: the route's pattern ("/join/{token}", "-" when none matched), never the
+    path, query or client address, since invitation and passport tokens and addresses are
+    personal data (uvicorn's own access log, which prints them, is off)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def noted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noted)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "-"
+            elapsed = (time.perf_counter() - started) * 1000
+            access.info("%s %s %d %.0f ms", scope["method"], route, status, elapsed)
 
 
 async def security_headers(
@@ -98,7 +115,6 @@ def create_app(
         title="Alytus Connect", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.middleware("http")(security_headers)
-    app.middleware("http")(access_log)
     app.state.engine = engine
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     secure = settings.public_url.startswith("https://")
@@ -113,6 +129,7 @@ def create_app(
     app.add_middleware(TextGuard)  # no route sees text a database cannot store
     # outermost: sizes and JSON depth before anything reads a body
     app.add_middleware(BodyLimits, limits=Limits(upload_bytes=settings.max_upload_mb * 1024**2))
+    app.add_middleware(AccessLog)  # outside everything: refusals at the door are logged too
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:

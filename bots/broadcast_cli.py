@@ -110,7 +110,8 @@ def status(broadcast_id: int, as_json: JsonOpt = False) -> None:
         typer.echo(json.dumps(found))
         return
     counts = ", ".join(f"{name} {number}" for name, number in found["counts"].items() if number)
-    typer.echo(f"broadcast {found['id']}: {found['status']}, {found['planned']} planned; {counts}")
+    summary = f"broadcast {found['id']}: {found['status']}, {found['planned']} planned"
+    typer.echo(f"{summary}; {counts}" if counts else summary)
     if found["next_due_at"]:
         typer.echo(f"waiting (quiet hours or a platform's pause) until {found['next_due_at']}")
 

@@ -79,9 +79,10 @@ LEFT_BY_ANY_VISIT = {"member", "channelidentity", "conversation", "activity"}
 
 
 def _at_the_door(turn: Turn) -> bool:
-    """Nothing begun: no flow, or only the bot's opening question (the language) asked."""
+    """Nothing begun: no flow, a menu that holds nothing of theirs (what we hold, the
+    language), or only the bot's opening question (the language) asked."""
     conversation = turn.conversation
-    if conversation.flow is None:
+    if conversation.flow in (None, "privacy", "language"):
         return True
     return (
         conversation.flow == "onboarding"

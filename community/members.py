@@ -7,9 +7,10 @@ record per purpose is what holds now.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import column, delete, inspect, table, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -21,6 +22,7 @@ from community.models import (
     EventRsvp,
     Member,
     Notification,
+    RateWindow,
     as_utc,
     utcnow,
 )
@@ -234,6 +236,10 @@ def erase_member(*, session: Session, member: Member, notice_version: str) -> li
     for identity in identities:
         removed.append(f"channel:{identity.platform}")
         session.delete(identity)
+    # the rate limit's counters name the account too (community/rate_limits.py)
+    keys = [f"{identity.platform}:{identity.platform_user_id}" for identity in identities]
+    if keys:
+        session.exec(delete(RateWindow).where(col(RateWindow.key).in_(keys)))  # type: ignore[call-overload]
     for purpose, granted in current_consents(session=session, member_id=member.id).items():
         if granted:
             record_consent(
@@ -268,3 +274,50 @@ def erase_member(*, session: Session, member: Member, notice_version: str) -> li
     session.add(member)
     session.flush()
     return removed
+
+
+# Rows any visit leaves; a visitor with nothing in any other table left nothing to keep.
+VISIT_TABLES = frozenset({"channelidentity", "conversation", "activity"})
+ABANDONED_AFTER = timedelta(hours=24)
+
+
+def purge_abandoned_visitors(*, session: Session, now: datetime | None = None) -> int:
+    """Delete visitors who began joining (chose a language) a day ago or more and then
+    neither consented nor declined nor left anything else: they gave no consent to keep even
+    that. Every table that points at a member is checked, whichever room owns it, so a
+    visitor with a question filed for staff, a reward or a reply owed is kept. Returns how
+    many went."""
+    cutoff = (now or utcnow()) - ABANDONED_AFTER
+    candidates = select(Member.id).where(
+        col(Member.onboarded_at).is_(None),
+        col(Member.erased_at).is_(None),
+        col(Member.created_at) < cutoff,
+        ~select(Consent.id).where(Consent.member_id == Member.id).exists(),
+    )
+    for reference in _member_references(session):
+        candidates = candidates.where(~select(reference).where(reference == Member.id).exists())
+    doomed = list(session.exec(candidates))
+    for start in range(0, len(doomed), 500):
+        chunk = doomed[start : start + 500]
+        session.exec(delete(Activity).where(col(Activity.member_id).in_(chunk)))  # type: ignore[call-overload]
+        session.exec(delete(Conversation).where(col(Conversation.member_id).in_(chunk)))  # type: ignore[call-overload]
+        session.exec(delete(ChannelIdentity).where(col(ChannelIdentity.member_id).in_(chunk)))  # type: ignore[call-overload]
+        session.exec(delete(Member).where(col(Member.id).in_(chunk)))  # type: ignore[call-overload]
+    return len(doomed)
+
+
+def _member_references(session: Session) -> list[Any]:
+    """Every column in the database that is a foreign key to member.id, read from the
+    database itself (whichever room's models this process has imported), except the tables
+    a plain visit writes and the consent table, checked on its own."""
+    inspector = inspect(session.connection())
+    found = []
+    for name in inspector.get_table_names():
+        if name in VISIT_TABLES or name in ("member", "consent"):
+            continue
+        for key in inspector.get_foreign_keys(name):
+            if key["referred_table"] == "member" and key["referred_columns"] == ["id"]:
+                found.extend(
+                    table(name, column(part)).c[part] for part in key["constrained_columns"]
+                )
+    return found

@@ -17,8 +17,7 @@ from sqlmodel import Session, col
 
 from community.models import RateWindow, utcnow
 
-FORGET_AFTER_MINUTES = 60
-CLEAN_ONE_IN = 200  # about one call in this many clears rows of long-past minutes
+CLEAN_ONE_IN = 50  # about one call in this many clears the rows of past minutes
 
 
 def minute_of(now: datetime) -> int:
@@ -40,8 +39,7 @@ def allow(*, session: Session, key: str, per_minute: int, now: datetime | None =
         },
     ).returning(col(RateWindow.hits))
     hits = int(session.execute(statement).scalar_one())
-    if random.randrange(CLEAN_ONE_IN) == 0:
-        session.execute(
-            delete(RateWindow).where(col(RateWindow.window) < minute - FORGET_AFTER_MINUTES)
-        )
+    if random.randrange(CLEAN_ONE_IN) == 0:  # a past minute counts nothing: and its key
+        # names an account or an address, so it is not kept longer than it serves
+        session.execute(delete(RateWindow).where(col(RateWindow.window) < minute - 1))
     return hits <= per_minute

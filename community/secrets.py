@@ -36,11 +36,18 @@ def _write_private(path: Path, value: bytes) -> None:
 
 
 def private_home(settings: Settings) -> None:
-    """ALYTUS_HOME readable by its owner only (0700), and the SQLite database with its WAL
-    and shared-memory files 0600, also when an older version made them 0644."""
+    """ALYTUS_HOME and its secrets folder readable by their owner only (0700); the secrets,
+    the demo staff passwords and the SQLite database with its WAL and shared-memory files
+    0600; also when an older version (or a hand) made them looser."""
     home = settings.home_dir
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     _tighten(home, 0o700)
+    secrets_dir = home / "secrets"
+    _tighten(secrets_dir, 0o700)
+    if secrets_dir.is_dir():
+        for path in secrets_dir.iterdir():
+            _tighten(path, 0o600)
+    _tighten(home / "demo-staff.txt", 0o600)
     database = settings.resolved_database_url
     if database.startswith("sqlite:///"):
         path = Path(database.removeprefix("sqlite:///"))

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from bots.channels.wire import ReplyJSON, reply_to_json
 from bots.engine import Engine, guess_language
 from bots.messages import Incoming
+from community.members import find_member
 from community.rate_limits import allow
 
 COOKIE = "alytus_chat"
@@ -64,9 +65,10 @@ def incoming_from_request(body: ChatIn, user_id: str) -> Incoming:
     )
 
 
-def within_limits(engine: Engine, address: str, user_id: str | None) -> bool:
+def within_limits(engine: Engine, address: str, user_id: str | None) -> str | None:
     """Count the message against its address and its session (a visitor without one yet is
-    counted by address only: no row per made-up session); False past either limit."""
+    counted by address only: no row per made-up session). None within the limits; past
+    either, the language to say so in (the member's, when the session is a member's)."""
     settings = engine.settings
     with engine.db.session() as session:
         by_address = allow(
@@ -75,15 +77,18 @@ def within_limits(engine: Engine, address: str, user_id: str | None) -> bool:
             per_minute=settings.chat_rate_per_address_per_minute,
         )
         by_session = user_id is None or allow(
-            session=session, key=f"web:{user_id}", per_minute=settings.chat_rate_per_minute
+            session=session, key=f"{PLATFORM}:{user_id}", per_minute=settings.chat_rate_per_minute
         )
-    return by_address and by_session
+        if by_address and by_session:
+            return None
+        member = user_id and find_member(session=session, platform=PLATFORM, user_id=user_id)
+        return member.language if member else ""
 
 
-def slow_down(engine: Engine, body: ChatIn) -> JSONResponse:
-    """429 with the polite request in the page's language; the page puts the text back in
-    the box, so nothing typed is lost."""
-    language = guess_language(body.locale, engine.settings.default_language)
+def slow_down(engine: Engine, body: ChatIn, language: str) -> JSONResponse:
+    """429 with the polite request in the member's language (else the page's); the page puts
+    the text back in the box, so nothing typed is lost."""
+    language = language or guess_language(body.locale, engine.settings.default_language)
     seconds = 60 - int(time.time()) % 60
     return JSONResponse(
         {"detail": engine.catalog.text(language, "common.slow_down")},
@@ -106,8 +111,9 @@ def build_router(engine: Engine, *, secure_cookies: bool = False) -> APIRouter:
         known = session or request.cookies.get(COOKIE)
         user_id = known if known and len(known) <= 64 else secrets.token_urlsafe(24)
         address = request.client.host if request.client else "unknown"
-        if not await run_in_threadpool(within_limits, engine, address, user_id if known else None):
-            return slow_down(engine, body)
+        over = await run_in_threadpool(within_limits, engine, address, user_id if known else None)
+        if over is not None:
+            return slow_down(engine, body, over)
         if session is not None:
             replies = await engine.handle(incoming_from_request(body, session))
             return ChatOut(replies=[reply_to_json(reply) for reply in replies], session=session)

@@ -55,6 +55,8 @@ def test_chat_json_writes_one_line_per_input_and_members_show_reflects_it(alytus
     shown = alytus("members", "show", "--user", "ona", "--json")
     assert shown.returncode == 0, shown.stderr
     member = json.loads(shown.stdout)
+    by_number = alytus("members", "show", "--id", str(member["id"]), "--json")
+    assert json.loads(by_number.stdout) == member  # the number `members list` shows works too
     assert set(member) == {
         "id",
         "language",
@@ -121,8 +123,14 @@ def test_the_home_the_database_and_the_secrets_are_the_owners_alone(
     import stat
 
     home = tmp_path / "home"
-    home.mkdir(mode=0o755)
-    home.chmod(0o755)
+    (home / "secrets").mkdir(parents=True)
+    (home / "secrets" / "ledger").write_text("an older version's secret")
+    for path, mode in (
+        (home, 0o755),
+        (home / "secrets", 0o755),
+        (home / "secrets" / "ledger", 0o644),
+    ):
+        path.chmod(mode)
     env = {key: value for key, value in os.environ.items() if not key.startswith("ALYTUS_")}
     env |= {"ALYTUS_HOME": str(home), "ALYTUS_NLU_DIR": str(nlu_cache_dir)}
     joining = "/start\nlietuviu\nsutinku\ngyvenu Alytuje\ndarbas\n"
@@ -185,3 +193,39 @@ def test_serve_believes_forwarded_addresses_only_from_trusted_proxies(
     assert done.exit_code == 0, done.output
     assert seen["proxy_headers"] is proxy_headers and seen["forwarded_allow_ips"] == allowed
     assert seen["access_log"] is False
+
+
+@pytest.mark.parametrize(
+    ("public_url", "expected"),
+    [(None, "http://127.0.0.1:8765"), ("https://connect.alytus.lt", "https://connect.alytus.lt")],
+)
+def test_serve_on_another_port_makes_links_to_that_port(
+    tmp_path: Path, monkeypatch, public_url: str | None, expected: str
+):  # type: ignore[no-untyped-def]
+    """Links (privacy notice, referral, invitations) named port 8000 whatever port the
+    server was started on, unless ALYTUS_PUBLIC_URL was set; set, it still wins."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    import admin.web
+    from admin import cli
+    from community.settings import get_settings
+
+    built: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
+    monkeypatch.setattr(admin.web, "create_app", lambda settings, **kwargs: built.append(settings))
+    monkeypatch.setattr(cli, "build_engine", lambda *args, **kwargs: object())
+    monkeypatch.setenv("ALYTUS_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ALYTUS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ALYTUS_PUBLIC_URL", raising=False)
+    if public_url:
+        monkeypatch.setenv("ALYTUS_PUBLIC_URL", public_url)
+    get_settings.cache_clear()
+    umask = os.umask(0o022)
+    try:
+        done = CliRunner().invoke(cli.app, ["serve", "--port", "8765", "--no-ledger"])
+    finally:
+        os.umask(umask)
+        get_settings.cache_clear()
+    assert done.exit_code == 0, done.output
+    assert built[0].public_url == expected  # type: ignore[attr-defined]

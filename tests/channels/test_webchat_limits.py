@@ -37,7 +37,7 @@ def visitor(app) -> TestClient:  # type: ignore[no-untyped-def]
 
 def test_visitors_who_only_open_the_page_or_greet_leave_no_member(app, db: Database):  # type: ignore[no-untyped-def]
     before = counts(db)
-    for text in ("/start", "labas", "hello", "ačiū", "/help"):
+    for text in ("/start", "labas", "hello", "ačiū", "/help", "/privacy", "/language"):
         for _ in range(6):  # a fresh client each time: no cookie
             answer = visitor(app).post("/api/chat", json={"text": text})
             assert answer.status_code == 200 and answer.json()["replies"]
@@ -100,7 +100,7 @@ def test_a_visitors_question_is_kept_only_when_it_waits_for_staff(
     assert counts(db) == ((before[0] + 1, before[1] + 1) if kept else before)
 
 
-def test_past_the_sessions_limit_a_polite_429_in_the_pages_language(
+def test_past_the_sessions_limit_a_polite_429_in_the_members_language(
     settings: Settings, engine: Engine, db: Database
 ):
     limited = settings.model_copy(update={"chat_rate_per_minute": 2})
@@ -111,7 +111,8 @@ def test_past_the_sessions_limit_a_polite_429_in_the_pages_language(
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) <= 60
     assert refused.json()["detail"].startswith("Rašote labai greitai")
     english = browser.post("/api/chat", json={"text": "I live in Alytus", "locale": "en-GB"})
-    assert english.status_code == 429 and english.json()["detail"].startswith("You are writing")
+    assert english.status_code == 429  # a member who chose Lithuanian hears Lithuanian
+    assert english.json()["detail"].startswith("Rašote labai greitai")
     with db.session() as session:  # the refused answer changed nothing
         member = session.exec(select(Member).order_by(Member.id.desc())).first()  # type: ignore[union-attr]
         assert member is not None and member.relation is None
@@ -122,5 +123,32 @@ def test_an_address_is_limited_even_without_cookies(
 ):
     limited = settings.model_copy(update={"chat_rate_per_address_per_minute": 5})
     app = create_app(limited, engine=Engine(db=db, settings=limited))
-    answers = [visitor(app).post("/api/chat", json={"text": "labas"}).status_code for _ in range(8)]
-    assert answers == [200] * 5 + [429] * 3
+    answers = [
+        visitor(app).post("/api/chat", json={"text": "hello", "locale": "en-GB"}) for _ in range(8)
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 5 + [429] * 3
+    assert answers[-1].json()["detail"].startswith("You are writing")  # the page's language
+
+
+def test_the_request_to_wait_speaks_the_members_language(settings: Settings, db: Database):
+    limited = settings.model_copy(update={"chat_rate_per_minute": 3})
+    browser = visitor(create_app(limited, engine=Engine(db=db, settings=limited)))
+    for payload in ("/start", "lang:en", "consent:all", "relation:resident"):
+        assert browser.post("/api/chat", json={"payload": payload}).status_code == 200
+    refused = browser.post("/api/chat", json={"text": "hello"})  # no locale sent
+    assert refused.status_code == 429 and refused.json()["detail"].startswith("You are writing")
+
+
+def test_erasure_forgets_the_sessions_message_counts(app, db: Database):  # type: ignore[no-untyped-def]
+    from community.models import RateWindow
+
+    browser = visitor(app)
+    for payload in ("/start", "lang:lt", "consent:all", "/privacy", "privacy:erase"):
+        browser.post("/api/chat", json={"payload": payload})
+    cookie = browser.cookies.get("alytus_chat")
+    with db.session() as session:
+        assert session.get(RateWindow, f"web:{cookie}") is not None
+    erased = browser.post("/api/chat", json={"payload": "privacy:erase:yes"})
+    assert "ištrinti" in erased.json()["replies"][0]["text"]
+    with db.session() as session:
+        assert session.get(RateWindow, f"web:{cookie}") is None

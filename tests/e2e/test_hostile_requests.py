@@ -147,5 +147,6 @@ def test_the_log_names_routes_never_tokens_texts_or_addresses(server: LiveServer
     time.sleep(0.5)
     log = (server.home / "serve.log").read_text()
     assert "POST /api/chat 200" in log and "/join/{token}" in log
+    assert "POST - 413" in log and "POST - 400" in log  # refused at the door, logged too
     assert secret_words not in log and "invitation-token-12345" not in log
     assert not re.search(r"127\.0\.0\.1:\d+ - ", log), "uvicorn's access line (client address)"
