@@ -348,13 +348,13 @@ class Engine:
         """A member in the middle of a question asked for something else ('atsaukti', or a
         service question): do that; a question is answered and the open one asked again."""
         intent, confidence = top_intent(turn.understand())
-        if confidence < intents.ACT_ABOVE:
-            return None
-        if intent in INTERRUPTING:
+        if intent == "help" and confidence >= intents.ACT_ABOVE:
+            return [self._help(turn), *asked_again[1:]]  # what the bot can do; still asking
+        if intent in INTERRUPTING and confidence >= intents.ACT_ABOVE:
             return self._act(turn, intent, turn.text)
-        if intent in intents.QUESTIONS and self.answer is not None:
+        if intents.plainly_a_question(turn, intent) and self.answer is not None:
             return [*self._act(turn, intent, turn.text), *asked_again[1:]]
-        return None
+        return None  # not an answer, and not plainly something else: the question again
 
     def _act(self, turn: Turn, intent: str, text: str | None) -> list[Reply]:
         """Do what the intent asks for."""

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from bots.messages import Reply
 from bots.turn import Turn
-from nlu.text import fold, words
+from nlu.text import fold, looks_like_question, words
 
 CLARIFY_BELOW = 0.45  # top intent confidence under which the bot asks which of two was meant
 ACT_ABOVE = 0.6  # inside a question, an intent interrupts only when NLU is at least this sure
@@ -51,6 +51,16 @@ def names_feature(text: str, feature: str) -> bool:
     diacritics): "noriu savanoriauti", "kokie renginiai vyksta?"."""
     stems = FEATURE_STEMS[feature]
     return any(word.startswith(stems) for word in words(fold(text)))
+
+
+def plainly_a_question(turn: Turn, intent: str) -> bool:
+    """A question about something else, asked while the bot waits for an answer: answered
+    (or politely declined), and the open question asked again. It must ask (a question mark
+    or a question word first) about a service or something out of scope; a statement
+    ("gyvenu Norvegijoje", `inform`) is an answer the question could not read, never a
+    question to file for staff."""
+    asking = (intent in QUESTIONS and intent != "inform") or intent == "out_of_scope"
+    return asking and looks_like_question(turn.text)
 
 
 def top_intent(parse: dict[str, Any] | None) -> tuple[str, float]:

@@ -31,6 +31,7 @@ class Turn:
     erased: bool = field(default=False)
     not_understood: bool = field(default=False)
     _parse: dict[str, Any] | None = field(default=None, repr=False)
+    _answers: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
 
     @property
     def language(self) -> str:
@@ -48,6 +49,20 @@ class Turn:
         if self._parse is None:
             self._parse = dict(self.parser.parse(self.text, language_hint=self.language))
         return self._parse
+
+    def understand_answer(self, question: str) -> dict[str, Any] | None:
+        """NLU's reading of the typed text as an answer to one of the bot's questions
+        (nlu.parser.Parser.parse_answer), once per question and turn; None without NLU or
+        with an NLU that reads no answers."""
+        if self.payload or not self.text:
+            return None
+        read = getattr(self.parser, "parse_answer", None)
+        if read is None:
+            return None
+        if question not in self._answers:
+            found = read(self.text, question, language_hint=self.language)
+            self._answers[question] = dict(found) if found else None
+        return self._answers[question]
 
     def t(self, key: str, /, **params: object) -> str:
         """A catalogue message in the member's language."""

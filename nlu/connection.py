@@ -294,3 +294,16 @@ def connection_score(text: str, fields: Mapping[str, str] | None = None) -> Conn
         remaining *= 1.0 - item.weight
     ordered = sorted(kept.values(), key=lambda item: -item.weight)
     return Connection(score=round(1.0 - remaining, 3), evidence=tuple(ordered))
+
+
+def names_alytus(text: str) -> bool:
+    """The city or one of its districts is named ("gyvenu Alytuje", "Dainavoje", "in Alytus")."""
+    places = _places()
+    folded_words = words(fold(text))
+    if any(word in places.city_forms for word in folded_words):
+        return True
+    for length in range(places.district_longest, 0, -1):
+        for start in range(len(folded_words) - length + 1):
+            if tuple(folded_words[start : start + length]) in places.districts:
+                return True
+    return False

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
+from nlu.answers import OTHER, answer_intent, split_answer_intent
 from nlu.embeddings import QueryEmbedder
 from nlu.model import NluModel, language_of, train_model
 from nlu.training_data import OUT_OF_SCOPE, Example, TrainingData
@@ -49,12 +50,17 @@ class Predictions:
 def predict_examples(
     model: NluModel, embedder: QueryEmbedder, examples: list[Example]
 ) -> Predictions:
-    """Predict every example (embedded in one batch)."""
+    """Predict every example (embedded in one batch): an answer to one of the bot's
+    questions by that question's reader, any other by the intent model."""
     embeddings = embedder.embed([example.text for example in examples])
-    predicted = [
-        model.predict(example.text, vector).intent
-        for example, vector in zip(examples, embeddings, strict=True)
-    ]
+    predicted = []
+    for example, vector in zip(examples, embeddings, strict=True):
+        parts = split_answer_intent(example.intent)
+        if parts is not None and model.answers is not None:
+            ranking = model.answers.rank(parts[0], example.text, vector)
+            predicted.append(answer_intent(parts[0], ranking[0][0]) if ranking else OTHER)
+        else:
+            predicted.append(model.predict(example.text, vector).intent)
     return Predictions(
         gold=[example.intent for example in examples],
         predicted=predicted,

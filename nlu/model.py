@@ -14,6 +14,7 @@ import joblib
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
+from nlu.answers import AnswerModels, is_answer
 from nlu.classifier import IntentClassifier, confidences
 from nlu.embeddings import EMBEDDER_NAME, QueryEmbedder
 from nlu.entities import EntityExtractor
@@ -22,7 +23,7 @@ from nlu.training_data import OUT_OF_SCOPE, TrainingData, TrainingDataError
 
 log = logging.getLogger(__name__)
 
-MODEL_VERSION = f"alytus-nlu-4/{EMBEDDER_NAME}"
+MODEL_VERSION = f"alytus-nlu-5/{EMBEDDER_NAME}"
 # A text whose best SVM margin is below this is out of scope. Tuned on CLINC150 validation
 # (in-scope accuracy vs out-of-scope recall), where it gave 96.1 / 66.
 OUT_OF_SCOPE_MARGIN = -0.55
@@ -66,6 +67,7 @@ class NluModel:
     oos_margin: float = OUT_OF_SCOPE_MARGIN
     version: str = MODEL_VERSION
     intents: list[str] = field(default_factory=list)
+    answers: AnswerModels | None = None  # readers of answers to the bot's own questions
 
     def remembered(self, text: str) -> Prediction | None:
         """Text written exactly so in the training data ("taip", "ne") needs no model."""
@@ -118,6 +120,8 @@ def language_of(source: str) -> str | None:
 def _memory(data: TrainingData) -> dict[str, str]:
     seen: dict[str, set[str]] = {}
     for example in data.examples:
+        if is_answer(example.intent):
+            continue  # "taip" answers consent; as a message of its own it is `affirm`
         seen.setdefault(normalise_for_model(example.text), set()).add(example.intent)
     return {text: next(iter(intents)) for text, intents in seen.items() if len(intents) == 1}
 
@@ -165,13 +169,16 @@ def calibrate_oos_margin(texts: list[str], intents: list[str], embeddings: np.nd
 
 def train_model(data: TrainingData, embedder: QueryEmbedder, *, fingerprint: str = "") -> NluModel:
     """Fit a model on all examples in `data`."""
-    if len(data.intents) < 2:
+    if len({intent for intent in data.intents if not is_answer(intent)}) < 2:
         raise TrainingDataError("training data needs at least two intents")
     started = time.perf_counter()
-    texts = [example.text for example in data.examples]
-    log.info("training on %d examples, %d intents", len(texts), len(data.intents))
-    embeddings = embedder.embed(texts, progress=True)
-    intents = [example.intent for example in data.examples]
+    every_text = [example.text for example in data.examples]
+    log.info("training on %d examples, %d intents", len(every_text), len(data.intents))
+    every_embedding = embedder.embed(every_text, progress=True)
+    main = [row for row, example in enumerate(data.examples) if not is_answer(example.intent)]
+    texts = [every_text[row] for row in main]
+    intents = [data.examples[row].intent for row in main]
+    embeddings = every_embedding[main]
     classifier = IntentClassifier.fit(texts, intents, embeddings)
     model = NluModel(
         classifier=classifier,
@@ -179,8 +186,9 @@ def train_model(data: TrainingData, embedder: QueryEmbedder, *, fingerprint: str
         memory=_memory(data),
         vocabulary=_vocabulary(data),
         fingerprint=fingerprint,
-        intents=data.intents,
+        intents=sorted(set(intents)),
         oos_margin=calibrate_oos_margin(texts, intents, embeddings),
+        answers=AnswerModels.fit(data.examples, every_embedding),
     )
     model.trained_seconds = time.perf_counter() - started
     log.info(

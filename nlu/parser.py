@@ -6,9 +6,11 @@ embedded model as the fallback when that server is down.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypedDict
 
+from nlu.answers import OTHER, split_answer_intent
 from nlu.embeddings import QueryEmbedder
 from nlu.entities import Entity, EntityExtractor
 from nlu.language import LanguageGuesser
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"
 DEFAULT_DATA_PATHS = (DATA_DIR / "lt", DATA_DIR / "en")
 MAX_TEXT_CHARS = 10_000  # longer messages are cut, not refused
+EMBEDDINGS_KEPT = 64
 
 
 class IntentResult(TypedDict):
@@ -38,6 +41,17 @@ class ParseResult(TypedDict):
     language: str
 
 
+class AnswerResult(TypedDict):
+    """How a message answers one of the bot's questions: the answer (`other` when it is
+    none of them), its confidence and ranking, and the message's entities."""
+
+    question: str
+    value: str
+    confidence: float
+    ranking: list[IntentResult]
+    entities: list[Entity]
+
+
 class Parser:
     """Thread-safe: the model is read-only, the embedder and lingua guard themselves."""
 
@@ -48,6 +62,8 @@ class Parser:
         self.embedder = embedder
         self.rasa = rasa
         self.languages = LanguageGuesser(model.vocabulary)
+        # one embedding a message: the intent and the answer to a question both read it
+        self._embedding = lru_cache(maxsize=EMBEDDINGS_KEPT)(self.embedder.embed_one)
 
     def warm_up(self) -> None:
         """Load lingua and the embedding engine before the first member writes."""
@@ -67,7 +83,7 @@ class Parser:
 
     def _parse_embedded(self, text: str, language: str) -> ParseResult:
         prediction = self.model.remembered(text) or self.model.predict(
-            text, self.embedder.embed_one(text)
+            text, self._embedding(text)
         )
         ranking = [IntentResult(name=name, confidence=conf) for name, conf in prediction.ranking]
         return ParseResult(
@@ -77,6 +93,50 @@ class Parser:
             entities=self.model.entities.extract(text),
             language=language,
         )
+
+
+    def parse_answer(
+        self, text: str, question: str, *, language_hint: str | None = None
+    ) -> AnswerResult:
+        """Read `text` as an answer to `question` ("relation", "return", ...)."""
+        text = text[:MAX_TEXT_CHARS]
+        ranking: list[tuple[str, float]] = []
+        if self.rasa is not None and text.strip():
+            try:
+                ranking = _answers_from_rasa(self.rasa.parse(text), question)
+            except RasaUnavailable as error:
+                level = logging.WARNING if error.just_failed else logging.DEBUG
+                log.log(level, "Rasa server unavailable, using the embedded model: %s", error)
+        if not ranking and self.model.answers is not None and text.strip():
+            ranking = self.model.answers.rank(question, text, self._embedding(text))
+        value, confidence = ranking[0] if ranking else (OTHER, 0.0)
+        return AnswerResult(
+            question=question,
+            value=value,
+            confidence=confidence,
+            ranking=[IntentResult(name=name, confidence=conf) for name, conf in ranking],
+            entities=self.model.entities.extract(text),
+        )
+
+
+def _answers_from_rasa(body: dict[str, Any], question: str) -> list[tuple[str, float]]:
+    """A Rasa server trained on the same data knows the answer intents among all others:
+    the question's answers from its ranking, `other` first when its top intent is none."""
+    ranked = [
+        (str(item.get("name")), float(item.get("confidence") or 0.0))
+        for item in body.get("intent_ranking") or [body.get("intent") or {}]
+    ]
+    if not ranked:
+        return []
+    answers = []
+    for name, confidence in ranked:
+        parts = split_answer_intent(name)
+        if parts is not None and parts[0] == question:
+            answers.append((parts[1], confidence))
+    top_is_answer = bool(answers) and split_answer_intent(ranked[0][0]) is not None
+    if not top_is_answer:
+        return [(OTHER, ranked[0][1]), *answers]
+    return answers
 
 
 def _from_rasa(

@@ -176,12 +176,16 @@ def find_places(text: str) -> list[PlaceMention]:
 
 
 def _typed_city_after(text: str, country_end: int) -> str | None:
-    """A city we do not know, typed as its own segment after the country ("Norvegija, Skien")."""
-    for segment in _SEGMENT_SPLIT.split(text[country_end:]):
+    """A city we do not know, typed as its own segment after the country ("Norvegija, Skien"),
+    or capitalised right after it ("Norvegijoje Skiene"); running words ("Lithuania if I
+    move back") are no city."""
+    for number, segment in enumerate(_SEGMENT_SPLIT.split(text[country_end:])):
         kept = [word for word in segment.split() if fold(word).strip(".!?") not in _FILLER]
         kept = [word.strip(".!?") for word in kept]
         if not kept:
             continue
+        if number == 0 and not all(word[:1].isupper() for word in kept):
+            return None
         if len(kept) <= _MAX_CITY_WORDS and all(
             re.fullmatch(r"[^\W\d_]+(?:-[^\W\d_]+)*", word) and len(word) > 1 for word in kept
         ):
@@ -190,22 +194,38 @@ def _typed_city_after(text: str, country_end: int) -> str | None:
     return None
 
 
+_NEAR = frozenset({"netoli", "salia", "prie", "near", "outside", "around"})
+
+
+def _near(text: str, mention: PlaceMention) -> bool:
+    """ "netoli Frankfurto", "near Oslo": the city is a landmark, not where one lives."""
+    before = words(fold(text[: mention.start]))
+    return bool(before) and before[-1] in _NEAR
+
+
 def parse_place(text: str) -> Place:
     """Understand "where do you live" answers in Lithuanian or English, inflected or not.
 
-    When both Lithuania and another country are named ("esu iš Alytaus, gyvenu Norvegijoje"),
-    the other country wins: the member left Lithuania and lives abroad.
+    When both Lithuania (or Alytus) and a place abroad are named ("esu iš Alytaus, dabar
+    gyvenu Norvegijoje", "never lived in Alytus, we live in Dublin"), the place abroad wins:
+    the member left, or never lived there. A city named as "near" is only a landmark.
     """
     mentions = find_places(text)
     countries = [mention for mention in mentions if mention.kind == "country"]
-    cities = [mention for mention in mentions if mention.kind == "city"]
+    cities = [m for m in mentions if m.kind == "city" and not _near(text, m)]
     if not countries:
         if not cities:
-            return Place(country=None, city=None)
-        return Place(country=cities[0].country, city=cities[0].value)
+            near = [m for m in mentions if m.kind == "city"]
+            return Place(country=near[0].country, city=None) if near else Place(None, None)
+        foreign = [mention for mention in cities if mention.country != "LT"]
+        chosen = (foreign or cities)[0]
+        return Place(country=chosen.country, city=chosen.value)
     abroad = [mention for mention in countries if mention.value != "LT"]
+    foreign_city = next((mention for mention in cities if mention.country != "LT"), None)
+    if not abroad and foreign_city is not None:  # "iš Lietuvos, dabar Osle"
+        return Place(country=foreign_city.country, city=foreign_city.value)
     country = (abroad or countries)[0]
     city = next((mention.value for mention in cities if mention.country == country.value), None)
-    if city is None and not cities:
+    if city is None and not [m for m in mentions if m.kind == "city"]:
         city = _typed_city_after(text, country.end)
     return Place(country=country.value, city=city)

@@ -62,3 +62,21 @@ def word_spans(folded: str) -> list[tuple[str, int, int]]:
 def normalise_for_model(text: str) -> str:
     """What the classifier sees: folded text with punctuation reduced to spaces."""
     return " ".join(words(fold(text)))
+
+
+# Words a question starts with, folded (Lithuanian and English).
+QUESTION_WORDS = frozenset(
+    """kaip kur kada kiek ar koks kokia kokie kokios kas kodel kuo kam kuris kuri kurie kurios
+    kokiu kurioje kuriame kurie kokio kokios kieno nejaugi
+    how where when what which who whom whose why can could is are do does did will would
+    should may might must shall""".split()
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """A question by its form: a question mark, or a question word first ("kaip gauti vieta
+    darzelyje", "where do i register"). Says nothing of what it is about."""
+    if "?" in text:
+        return True
+    found = words(fold(text))
+    return bool(found) and found[0] in QUESTION_WORDS

@@ -208,12 +208,16 @@ def fingerprint(paths: Iterable[Path], *, salt: str = "") -> str:
 
 
 def _conflict_warnings(examples: list[Example]) -> list[str]:
-    """One warning per example written under two or more intents."""
+    """One warning per example written under two or more intents of one classifier (the
+    answers to the bot's questions, "answer_*", are read apart from the other intents:
+    "taip" may be `affirm` and the consent question's yes)."""
     seen: dict[str, dict[str, str]] = defaultdict(dict)
     for example in examples:
-        seen[fold(example.text)].setdefault(example.intent, example.source)
+        group = "answer" if example.intent.startswith("answer_") else "intent"
+        seen[f"{group}:{fold(example.text)}"].setdefault(example.intent, example.source)
     warnings = []
-    for text, intents in seen.items():
+    for key, intents in seen.items():
+        text = key.split(":", 1)[1]
         if len(intents) > 1:
             where = ", ".join(f"{intent} ({source})" for intent, source in sorted(intents.items()))
             warnings.append(f"example {text!r} is under several intents: {where}")

@@ -8,7 +8,7 @@ asked about coming back.
 from __future__ import annotations
 
 from bots.flows.base import Answered
-from bots.flows.questions import QUESTIONS, take_answer
+from bots.flows.questions import ALSO_ANSWERED, QUESTIONS, take_answer
 from bots.messages import Button, Link, Reply
 from bots.referrals import referral_link
 from bots.rewarding import taking_part
@@ -60,8 +60,9 @@ class OnboardingFlow:
         return self._next(turn, step)
 
     def _next(self, turn: Turn, after: str) -> list[Reply]:
+        answered = set(turn.slots.get(ALSO_ANSWERED, []))  # told already, in passing
         for step in STEPS[STEPS.index(after) + 1 :]:
-            if _applies(step, turn.member):
+            if _applies(step, turn.member) and step not in answered:
                 turn.go(self.name, step)
                 return [QUESTIONS[step].ask(turn)]
         return self._complete(turn)

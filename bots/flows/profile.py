@@ -5,6 +5,7 @@ from __future__ import annotations
 from bots.flows import choices
 from bots.flows.base import Answered
 from bots.flows.questions import QUESTIONS, country_name, pressed, take_answer
+from bots.intents import plainly_a_question, top_intent
 from bots.messages import Reply
 from bots.rewarding import profile_completed
 from bots.turn import Turn
@@ -76,6 +77,11 @@ class ProfileFlow:
     def _choose(self, turn: Turn) -> list[Reply]:
         value = pressed(turn, "profile:edit")
         if value is None and turn.text and not turn.payload:
+            if plainly_a_question(turn, top_intent(turn.understand())[0]):
+                # "vieta" in "kaip gauti vietą darželyje?" is no wish to change one's place:
+                # the engine answers the question, and the menu stays open
+                turn.not_understood = True
+                return [Reply(text=turn.t("common.not_understood")), self._menu(turn)]
             value = choices.match_one("profile_field", turn.text)
         if value not in EDITABLE:
             turn.finish()

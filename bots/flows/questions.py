@@ -1,12 +1,17 @@
 """The profile questions: language, consent, relation, place, interests, return intention.
 
-Each can be answered by a button (payload "<prefix>:<value>") or by typing; typed answers
-go through the option aliases in choices.yml, and the place through nlu.places.
+Each can be answered by a button (payload "<prefix>:<value>") or by typing what people write.
+Typed answers are read by NLU: the question's own classifier (trained from the Rasa-format
+answers in nlu/data/*/answers.yml) and the entities (places, interests), with the option
+aliases of choices.yml as the fallback. One sentence may answer more than the question asked
+("esu iš Alytaus, bet dabar gyvenu Airijoje, Dubline": abroad, Ireland, Dublin): what it also
+answers is kept, and that question is not asked.
 """
 
 from __future__ import annotations
 
 import gettext
+import re
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -15,11 +20,15 @@ import pycountry
 
 from bots.flows import choices
 from bots.flows.base import Answered, Outcome, Pending
+from bots.intents import plainly_a_question, top_intent
 from bots.messages import Button, Reply
 from bots.turn import Turn
 from community.members import record_consent
 from community.profile import ConsentPurpose, Interest, Relation, ReturnIntention
-from nlu.places import parse_place
+from nlu.answers import ANSWERED_QUESTIONS, OTHER
+from nlu.connection import names_alytus
+from nlu.places import Place, parse_place
+from nlu.text import fold, fold_with_offsets
 
 
 def pressed(turn: Turn, prefix: str) -> str | None:
@@ -37,6 +46,23 @@ def typed_choice(turn: Turn, question: str) -> str | None:
     if turn.text.isdigit() and 1 <= int(turn.text) <= len(option_list):
         return option_list[int(turn.text) - 1]
     return choices.match_one(question, turn.text)
+
+
+# A question's classifier must be this sure of an answer (tuned on the tune split of
+# tests/data/onboarding_phrasings.jsonl; bench/onboarding_phrasings.py).
+ANSWER_ABOVE = 0.5
+# Words that show a sentence says something of coming back, so the return question's
+# classifier may read it even when another question was asked ("... grįšiu kitais metais").
+RETURN_CUES = ("griz", "grist", "sugriz", "parvaz", "grisiu", "return", "moving back",
+               "move back", "come back", "coming back")  # fmt: skip
+
+
+def understood(turn: Turn, question: str) -> str | None:
+    """The answer NLU read from the typed text, when it is sure enough (never "other")."""
+    parse = turn.understand_answer(question)
+    if not parse or parse["value"] == OTHER or float(parse["confidence"]) < ANSWER_ABOVE:
+        return None
+    return str(parse["value"])
 
 
 # When no option's words match, a confident "yes" or "no" from NLU answers these questions.
@@ -60,8 +86,12 @@ def understood_choice(turn: Turn, question: str) -> str | None:
 
 
 def choice_outcome(turn: Turn, prefix: str, question: str, allowed: set[str]) -> Outcome:
+    """A button, else what NLU read, else the option's words, else a confident yes/no."""
     value = (
-        pressed(turn, prefix) or typed_choice(turn, question) or understood_choice(turn, question)
+        pressed(turn, prefix)
+        or (understood(turn, question) if question in ANSWERED_QUESTIONS else None)
+        or typed_choice(turn, question)
+        or understood_choice(turn, question)
     )
     return Answered(value) if value in allowed else None
 
@@ -169,16 +199,71 @@ class OptionQuestion:
         turn.session.add(turn.member)
 
 
+ALSO_ANSWERED = "answered"  # slot: later questions a sentence already answered
+
+
+def return_said(turn: Turn) -> str | None:
+    """A plan to come back told in passing ("... bet kitais metais grįšiu")."""
+    if not turn.text or not any(cue in fold(turn.text) for cue in RETURN_CUES):
+        return None
+    return understood(turn, "return")
+
+
+def note_also_answered(turn: Turn, *questions: str) -> None:
+    done = [*turn.slots.get(ALSO_ANSWERED, []), *questions]
+    turn.conversation.slots = {**turn.slots, ALSO_ANSWERED: sorted(set(done))}
+
+
+def relation_of(turn: Turn, place: Place) -> str | None:
+    """Where one lives decides most answers: a named foreign place means abroad, Alytus or
+    one of its districts a resident. Coming back, or never having lived there, the classifier
+    reads ("grįžau iš Airijos", "niekada negyvenau, bet močiutė iš Alytaus")."""
+    read = understood(turn, "relation")
+    if read in (Relation.RETURNED, Relation.FRIEND):
+        return read
+    if place.country not in (None, "LT"):
+        return Relation.EMIGRANT
+    if names_alytus(turn.text) or place.country == "LT":
+        return Relation.RESIDENT
+    return read or typed_choice(turn, "relation")
+
+
 class RelationQuestion(OptionQuestion):
-    """Residents and returnees live in Alytus: their place is known without asking."""
+    """Residents and returnees live in Alytus: their place is known without asking. A
+    sentence that also names where one lives abroad, or a plan to come back, answers those
+    questions too."""
 
     def __init__(self) -> None:
         super().__init__("relation", Relation, "onboarding.ask_relation", "relation")
 
+    def answer(self, turn: Turn) -> Outcome:
+        value = pressed(turn, self.payload_prefix)
+        if value is not None:
+            return Answered({"relation": value}) if value in set(Relation) else None
+        if turn.payload or not turn.text:
+            return None
+        place = parse_place(turn.text)
+        relation = relation_of(turn, place)
+        if relation is None:
+            return None
+        found: dict[str, Any] = {"relation": relation}
+        if relation in (Relation.EMIGRANT, Relation.FRIEND) and place.country not in (None, "LT"):
+            found |= {"country": place.country, "city": place.city}
+        if relation == Relation.EMIGRANT and (plan := return_said(turn)):
+            found["return"] = plan
+        return Answered(found)
+
     def store(self, turn: Turn, value: Any) -> None:
-        if value in (Relation.RESIDENT, Relation.RETURNED):
+        relation = value["relation"]
+        if relation in (Relation.RESIDENT, Relation.RETURNED):
             turn.member.country, turn.member.city = "LT", "Alytus"
-        super().store(turn, value)
+        if "country" in value:
+            turn.member.country, turn.member.city = value["country"], value["city"]
+            note_also_answered(turn, "place")
+        if "return" in value:
+            turn.member.return_intention = value["return"]
+            note_also_answered(turn, "return")
+        super().store(turn, relation)
 
 
 class PlaceQuestion:
@@ -192,18 +277,30 @@ class PlaceQuestion:
 
     def answer(self, turn: Turn) -> Outcome:
         """A country (and city) typed freely, or 'rather not say': where one lives is optional."""
-        if pressed(turn, self.payload_prefix) == "skip" or typed_choice(turn, "place") == "skip":
-            return Answered({"country": None, "city": None})
+        skip = {"country": None, "city": None}
+        if pressed(turn, self.payload_prefix) == "skip":
+            return Answered(skip)
         if turn.payload or not turn.text:
             return None
         place = parse_place(turn.text)
         if place.country is None:
-            return None
-        return Answered({"country": place.country, "city": place.city})
+            if understood(turn, "place") == "skip" or typed_choice(turn, "place") == "skip":
+                return Answered(skip)
+            if names_alytus(turn.text):
+                place = Place(country="LT", city="Alytus")
+            else:
+                return None
+        found: dict[str, Any] = {"country": place.country, "city": place.city}
+        if plan := return_said(turn):
+            found["return"] = plan
+        return Answered(found)
 
     def store(self, turn: Turn, value: Any) -> None:
         turn.member.country = value["country"]
         turn.member.city = value["city"]
+        if "return" in value:
+            turn.member.return_intention = value["return"]
+            note_also_answered(turn, "return")
         turn.session.add(turn.member)
 
 
@@ -252,7 +349,7 @@ class InterestsQuestion:
             turn.conversation.slots = {**turn.slots, self.draft_slot: draft}
             return Pending([self._toggled(turn)])
         if value is None and turn.text and not turn.payload:
-            typed = choices.match_many("interests", turn.text)
+            typed = typed_interests(turn)
             if typed:
                 return Answered(typed)
         return None
@@ -261,6 +358,30 @@ class InterestsQuestion:
         turn.member.interests = [i.value for i in Interest if i.value in value]
         turn.conversation.slots = {k: v for k, v in turn.slots.items() if k != self.draft_slot}
         turn.session.add(turn.member)
+
+
+EVERYTHING = re.compile(r"\b(viskas|visko|visi|visos|viska|everything|all|anything)\b")
+EXCEPT = re.compile(r"\b(isskyrus|isskirus|except|apart from|but not|other than|bet ne|be)\b")
+
+
+def typed_interests(turn: Turn) -> list[str]:
+    """Interests named in a sentence: the NLU's interest entities and the options' words;
+    "viskas" means all, and what follows "išskyrus" / "except" is left out."""
+    folded, origin = fold_with_offsets(turn.text)
+    cut = EXCEPT.search(folded)
+    border = origin[cut.start()] if cut else len(turn.text)
+    parse = turn.understand_answer("interests") or {}
+    named: set[str] = set()
+    excluded: set[str] = set()
+    for entity in parse.get("entities", []):
+        if entity["entity"] == "interest_topic" and entity["value"] in set(Interest):
+            (named if entity["start"] < border else excluded).add(entity["value"])
+    if not named and not excluded:  # the options' words, when NLU's entities found nothing
+        named.update(choices.match_many("interests", turn.text[:border]))
+        excluded.update(choices.match_many("interests", turn.text[border:]) if cut else [])
+    if EVERYTHING.search(folded[: cut.start()] if cut else folded):
+        named = {interest.value for interest in Interest}
+    return [interest.value for interest in Interest if interest in named - excluded]
 
 
 class ReturnQuestion(OptionQuestion):
@@ -291,10 +412,22 @@ def ask_again(turn: Turn, key: str, reason: str = "common.not_understood") -> li
     return [Reply(text=turn.t(reason)), QUESTIONS[key].ask(turn)]
 
 
+def asks_something_else(turn: Turn, key: str) -> bool:
+    """A question about something else, not an answer ("kiek kainuoja butai Alytuje?" names
+    Alytus but is no answer to where one lives): the engine answers it and asks again."""
+    if turn.payload or not turn.text:
+        return False
+    if not plainly_a_question(turn, top_intent(turn.understand())[0]):
+        return False
+    return key not in ANSWERED_QUESTIONS or understood(turn, key) is None
+
+
 def take_answer(turn: Turn, key: str) -> Answered | list[Reply]:
     """Put the member's message to question `key`: the stored answer, or what to say now
     (the question again when not understood, the picker while choosing several)."""
     question = QUESTIONS[key]
+    if asks_something_else(turn, key):
+        return ask_again(turn, key)
     outcome = question.answer(turn)
     if outcome is None:
         return ask_again(turn, key)
