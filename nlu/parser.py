@@ -82,9 +82,7 @@ class Parser:
         return self._parse_embedded(text, language)
 
     def _parse_embedded(self, text: str, language: str) -> ParseResult:
-        prediction = self.model.remembered(text) or self.model.predict(
-            text, self._embedding(text)
-        )
+        prediction = self.model.remembered(text) or self.model.predict(text, self._embedding(text))
         ranking = [IntentResult(name=name, confidence=conf) for name, conf in prediction.ranking]
         return ParseResult(
             text=text,
@@ -93,7 +91,6 @@ class Parser:
             entities=self.model.entities.extract(text),
             language=language,
         )
-
 
     def parse_answer(
         self, text: str, question: str, *, language_hint: str | None = None
