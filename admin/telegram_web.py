@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PATH = "/webhooks/telegram"
 MAX_BODY_BYTES = 1_000_000
+RETRY_AFTER = "30"  # seconds: a group message that could not be told apart yet
 
 _USER = {
     "type": "object",
@@ -135,7 +136,11 @@ def build_telegram_router(settings: Settings, engine: Engine) -> APIRouter:
                 }
             ],
         },
-        responses={400: {"description": "not an Update"}, 403: {"description": "wrong secret"}},
+        responses={
+            400: {"description": "not an Update"},
+            403: {"description": "wrong secret"},
+            503: {"description": "a group message while the Bot API is unreachable: again later"},
+        },
     )
     async def webhook(request: Request) -> Response:
         """An update from Telegram; answered before the 200 (see the module's docstring)."""
@@ -151,7 +156,8 @@ def build_telegram_router(settings: Settings, engine: Engine) -> APIRouter:
         try:
             await channel.answer(engine, update)
         except NotYetKnown:
-            return Response(status_code=503)  # Telegram delivers it again later
+            # Telegram delivers it again later
+            return Response(status_code=503, headers={"Retry-After": RETRY_AFTER})
         except TelegramError as error:
             # Telegram refused our answer (e.g. the member blocked the bot): nothing to retry.
             log.warning("telegram: update %s answer refused: %s", update.update_id, error.message)

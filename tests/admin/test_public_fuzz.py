@@ -65,6 +65,19 @@ class MetaSigns:
         await self.app(signed, replay, send)
 
 
+def no_server_error(ctx, response, case) -> bool | None:  # type: ignore[no-untyped-def]
+    """No 5xx, except the Telegram webhook's documented 503 with Retry-After: a group
+    message while the Bot API (a closed port here) cannot say who the bot is, which
+    Telegram delivers again later instead of losing it."""
+    if (
+        case.path == "/webhooks/telegram"
+        and response.status_code == 503
+        and response.headers.get("retry-after")
+    ):
+        return None
+    return not_a_server_error(ctx, response, case)
+
+
 def public_app(settings: Settings, db: Database) -> FastAPI:
     configured = settings.model_copy(
         update={
@@ -104,10 +117,10 @@ def test_no_public_request_gets_a_server_error(settings: Settings, db: Database)
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         )
-        def no_server_error(case) -> None:  # type: ignore[no-untyped-def]
-            case.call_and_validate(checks=[not_a_server_error], headers=headers)
+        def answered(case) -> None:  # type: ignore[no-untyped-def]
+            case.call_and_validate(checks=[no_server_error], headers=headers)
 
-        no_server_error()
+        answered()
     client = TestClient(app, base_url="https://testserver")
     assert client.get("/healthz").text == "ok"
     assert client.post("/api/chat", json={"payload": "/start"}).status_code == 200
