@@ -57,3 +57,6 @@ class Reply:
     image: str | None = None
     cards: tuple[Card, ...] = field(default=())
     file: Attachment | None = None
+    # The member's data is gone (erasure): a channel that keeps its own copy of the
+    # conversation or a session for the member drops both; the others need do nothing.
+    forget: bool = False

@@ -49,6 +49,17 @@
     }
   }
 
+  /** The member erased their data: keep nothing of the conversation in this tab. */
+  function forgetTranscript() {
+    transcript = [];
+    list.replaceChildren();
+    try {
+      window.sessionStorage.removeItem(STORAGE_KEY);
+    } catch {
+      // storage disabled: nothing was kept
+    }
+  }
+
   // ---- small DOM builders -----------------------------------------------------------------
 
   function el(tag, className, text) {
@@ -321,15 +332,22 @@
       });
   }
 
+  /**
+   * Show the bot's replies. A reply marked `forget` (the member's data was erased; the server
+   * has already replaced the session cookie) clears the conversation first: only it and what
+   * follows stay on screen, and nothing is stored, so a reload starts a new conversation.
+   */
   function showReplies(replies) {
-    for (const reply of replies) {
+    const erased = replies.findIndex((reply) => reply && reply.forget);
+    if (erased >= 0) forgetTranscript();
+    for (const reply of erased >= 0 ? replies.slice(erased) : replies) {
       transcript.push({ role: "bot", reply });
       list.append(botMessage(reply));
     }
     removeQuickReplies();
     const row = quickReplies();
     if (row) list.append(row);
-    saveTranscript();
+    if (erased < 0) saveTranscript();
   }
 
   /** Ask for what the bot has to say unprompted (an answer staff found, news), in turn. */

@@ -48,6 +48,13 @@
         // storage disabled: the chat works, it just forgets on reload
       }
     },
+    remove(name) {
+      try {
+        window.localStorage.removeItem(`${KEY}:${name}`);
+      } catch {
+        // storage disabled: nothing was kept
+      }
+    },
   };
 
   let session = storage.get("session", "");
@@ -331,9 +338,19 @@
     return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   }
 
+  /**
+   * A reply marked `forget` (the member erased their data) clears the conversation first:
+   * only it and what follows stay on screen, and nothing of it is stored; the app sent a new
+   * session token with it (kept by keepSession), so a reload starts a new conversation.
+   */
   function showReplies(replies) {
-    for (const reply of replies) transcript.push({ role: "bot", reply });
-    remember();
+    const erased = replies.findIndex((reply) => reply && reply.forget);
+    if (erased >= 0) transcript = [];
+    for (const reply of erased >= 0 ? replies.slice(erased) : replies) {
+      transcript.push({ role: "bot", reply });
+    }
+    if (erased >= 0) storage.remove("transcript");
+    else remember();
     render();
   }
 

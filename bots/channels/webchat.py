@@ -4,6 +4,9 @@ The member is known by an unguessable token in an HttpOnly cookie; a client mess
 a retried request answer once. The widget on another site cannot count on that cookie
 (browsers block third-party cookies), so it sends the same token in the X-Alytus-Chat-Session
 header instead and gets it back as `session`; the cookie is then neither read nor set.
+
+A reply marked `forget` (the member erased their data) replaces the token: the page gets a
+new cookie, the widget a new `session`, and both drop the conversation they kept.
 """
 
 from __future__ import annotations
@@ -114,8 +117,11 @@ def build_router(engine: Engine, *, secure_cookies: bool = False) -> APIRouter:
         over = await run_in_threadpool(within_limits, engine, address, user_id if known else None)
         if over is not None:
             return slow_down(engine, body, over)
+        replies = await engine.handle(incoming_from_request(body, session or user_id))
+        if any(reply.forget for reply in replies):  # erased: a new token, a new visitor
+            user_id = secrets.token_urlsafe(24)
+            session = user_id if session is not None else None
         if session is not None:
-            replies = await engine.handle(incoming_from_request(body, session))
             return ChatOut(replies=[reply_to_json(reply) for reply in replies], session=session)
         response.set_cookie(
             COOKIE,
@@ -125,7 +131,6 @@ def build_router(engine: Engine, *, secure_cookies: bool = False) -> APIRouter:
             samesite="lax",
             secure=secure_cookies,
         )
-        replies = await engine.handle(incoming_from_request(body, user_id))
         return ChatOut(replies=[reply_to_json(reply) for reply in replies])
 
     @router.get("/api/chat/updates", response_model=ChatOut)

@@ -40,6 +40,7 @@ class ReplyJSON(TypedDict):
     image: str | None
     cards: list[CardJSON]
     file: FileJSON | None
+    forget: bool  # the page drops its stored conversation; the server replaced the session
 
 
 def reply_to_json(reply: Reply) -> ReplyJSON:
@@ -61,4 +62,5 @@ def reply_to_json(reply: Reply) -> ReplyJSON:
             for card in data["cards"]
         ],
         file=data["file"],
+        forget=data["forget"],
     )

@@ -119,6 +119,6 @@ class PrivacyFlow:
                 notice_version=turn.settings.privacy_notice_version,
             )
             turn.erased = True
-            return [Reply(text=turn.catalog.text(language, "privacy.erased"))]
+            return [Reply(text=turn.catalog.text(language, "privacy.erased"), forget=True)]
         turn.finish()
         return [Reply(text=turn.t("privacy.erase_cancelled"))]

@@ -233,6 +233,43 @@ def test_a_reload_keeps_the_conversation_and_does_not_start_again(
     context.close()
 
 
+def test_after_erasure_a_reload_shows_an_empty_conversation_and_a_new_session(
+    server: LiveServer, browser: Browser
+) -> None:
+    """Before: after "ištrinkite mano duomenis" → "taip", a reload showed the whole
+    conversation again (the city, the invite code) under the same cookie."""
+    context = browser.new_context(viewport=PHONE, locale="lt-LT")
+    chat = Chat(context)
+    chat.open(f"{server.url}/?lang=lt")
+    chat.press("lang:lt")
+    chat.press("consent:all")
+    chat.press("relation:resident")
+    chat.press("interest:sport")
+    chat.press("interest:done")
+    code = referral_code_in_last_message(chat)
+    before = chat.member_cookie()
+    assert server.member(before)["referral_code"] == code
+
+    chat.say("istrinkite mano duomenis")
+    chat.say("taip")
+    assert chat.user_texts() == [], "the member's messages stay on screen"
+    [erased] = chat.bot_texts()
+    assert "ištrinti" in erased
+    assert chat.page.evaluate("window.sessionStorage.length") == 0, "the transcript is kept"
+    after = chat.member_cookie()
+    assert after != before, "the session cookie was not replaced"
+
+    chat.page.reload()
+    chat.wait_for_reply()
+    shown = chat.page.locator("#messages").inner_text()
+    assert code not in shown and "istrinkite" not in shown and "ištrinti" not in shown
+    assert chat.user_texts() == []
+    assert "Kokia kalba" in chat.bot_texts()[0], "a new conversation starts"
+    assert chat.member_cookie() == after
+    assert chat.page_errors == []
+    context.close()
+
+
 def test_a_10000_character_message_gets_a_polite_reply(
     server: LiveServer, browser: Browser
 ) -> None:

@@ -149,8 +149,24 @@ class Widget:
         self.page.locator(f'{WIDGET} .quick-replies [data-payload="{payload}"]').click()
         self.wait_for_reply()
 
+    def say(self, text: str) -> None:
+        self.page.locator(f"{WIDGET} .composer__input").fill(text)
+        self.page.locator(f"{WIDGET} .composer__input").press("Enter")
+        self.wait_for_reply()
+
     def offers(self, prefix: str) -> bool:
         return self.page.locator(f'{WIDGET} .quick-replies [data-payload^="{prefix}"]').count() > 0
+
+    def user_texts(self) -> list[str]:
+        return self.page.locator(f"{WIDGET} .message--user .bubble").all_inner_texts()
+
+    def stored_transcript(self) -> object:
+        return self.page.evaluate(
+            """() => {
+                const key = Object.keys(localStorage).find((k) => k.endsWith(":transcript"));
+                return key ? JSON.parse(localStorage.getItem(key)) : null;
+            }"""
+        )
 
     def bot_texts(self) -> list[str]:
         return self.page.locator(f"{WIDGET} .message--bot .bubble").all_inner_texts()
@@ -205,6 +221,41 @@ def test_a_resident_joins_in_the_widget_and_a_reload_keeps_the_member(
     assert "sport" in member["interests"]
     cookies = [cookie["name"] for cookie in context.cookies()]
     assert "alytus_chat" not in cookies, "the widget must not depend on a third-party cookie"
+    assert widget.problems == [], widget.problems
+    context.close()
+
+
+def test_after_erasure_the_widget_forgets_the_conversation_and_its_session(
+    server: LiveServer, browser: Browser, city_site: Site
+) -> None:
+    """The widget keeps its token and the conversation in the city site's localStorage: after
+    "erase my data" both are replaced, and a reload starts a new, empty conversation."""
+    context = browser.new_context(viewport=LAPTOP, locale="en-GB")
+    widget = Widget(context.new_page())
+    widget.page.goto(city_site.url)
+    widget.open()
+    for payload in ("lang:en", "consent:all", "relation:resident", "interest:sport"):
+        widget.press(payload)
+    widget.press("interest:done")
+    token = widget.session()
+    assert server.member(token)["relation"] == "resident"
+    assert widget.stored_transcript()
+
+    widget.say("please erase my data")
+    widget.press("privacy:erase:yes")
+    assert widget.user_texts() == [], "the member's messages stay on screen"
+    [erased] = widget.bot_texts()
+    assert "erased" in erased
+    assert widget.stored_transcript() is None, "the conversation is still in the site's storage"
+    fresh = widget.session()
+    assert fresh != token, "the session token was not replaced"
+
+    widget.page.reload()
+    widget.open()
+    assert widget.user_texts() == []
+    texts = widget.bot_texts()
+    assert "Which language" in texts[0] and not any("erased" in text for text in texts)
+    assert widget.session() == fresh
     assert widget.problems == [], widget.problems
     context.close()
 
