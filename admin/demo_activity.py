@@ -57,20 +57,49 @@ UNANSWERED = (
     ("lt", "Ar yra parama grįžusiems verslininkams startui?"),
     ("en", "Swimming pool opening hours in winter?"),
 )
-BROADCASTS = (
-    ("event", "Miesto šventė: programa (demo)", "City celebration: the programme (demo)", 40),
-    ("job", "Darbo mugė Alytuje (demo)", "Alytus job fair (demo)", 24),
-    ("mentoring", "Mentorystės programa grįžtantiems (demo)", "Mentoring for returnees (demo)", 10),
+BROADCASTS = (  # (kind, title lt, title en, text lt, text en, days ago)
+    (
+        "event",
+        "Miesto šventė: programa (demo)",
+        "City celebration: the programme (demo)",
+        "Trys dienos koncertų, mugių ir sporto Alytuje: visa programa – miesto svetainėje.",
+        "Three days of concerts, fairs and sport in Alytus: the whole programme is on the "
+        "city's website.",
+        40,
+    ),
+    (
+        "job",
+        "Darbo mugė Alytuje (demo)",
+        "Alytus job fair (demo)",
+        "Daugiau nei 30 Alytaus įmonių ieško darbuotojų: inžinierių, IT specialistų, "
+        "gydytojų ir mokytojų. Atvykite su gyvenimo aprašymu arba užsiregistruokite iš anksto – "
+        "sugrįžtantiems iš užsienio įmonės siūlo pagalbą persikraustant.",
+        "More than 30 Alytus companies are hiring: engineers, IT specialists, doctors and "
+        "teachers. Bring your CV or register in advance – companies offer help with moving to "
+        "people coming back from abroad.",
+        24,
+    ),
+    (
+        "mentoring",
+        "Mentorystės programa grįžtantiems (demo)",
+        "Mentoring for returnees (demo)",
+        "Patyrę alytiškiai padeda grįžusiems susirasti darbą, pradėti verslą ir susitvarkyti "
+        "dokumentus. Mentoriaus galite paprašyti pokalbyje: /mentor.",
+        "Experienced Alytus people help returnees find work, start a business and sort out "
+        "their papers. Ask for a mentor in the chat: /mentor.",
+        10,
+    ),
 )
 
 # Events still to come, so /events and /news have something to answer in the demo:
-# (title lt, title en, body lt, body en, days ahead, Alytus hour, countries or None)
+# (title lt, title en, body lt, body en, place, days ahead, Alytus hour, countries or None)
 UPCOMING_EVENTS = (
     (
         "Alytaus gimtadienis: koncertas Rotušės aikštėje (demo)",
         "Alytus birthday: a concert on the Town Hall square (demo)",
         "Visi kviečiami; alytiškiai iš užsienio – ypač.",
         "Everyone is welcome, Alytus people from abroad most of all.",
+        "Rotušės aikštė, Alytus",
         12,
         18,
         None,
@@ -80,6 +109,7 @@ UPCOMING_EVENTS = (
         "Alytus people meet in London (demo)",
         "Pasikalbėkime apie darbą ir grįžimą.",
         "Let us talk about jobs and coming back.",
+        "Londonas / London",
         9,
         19,
         ["GB"],
@@ -248,9 +278,17 @@ def _broadcast(
     session: Session, chooser: random.Random, people: list[Person], now: datetime
 ) -> int:
     sent = 0
-    for n, (kind, title_lt, title_en, days_ago) in enumerate(BROADCASTS):
+    for n, (kind, title_lt, title_en, body_lt, body_en, days_ago) in enumerate(BROADCASTS):
         when = now - timedelta(days=days_ago, hours=n)
-        item = FeedItem(kind=kind, title_lt=title_lt, title_en=title_en, published_at=when)
+        item = FeedItem(
+            kind=kind,
+            title_lt=title_lt,
+            title_en=title_en,
+            body_lt=body_lt,
+            body_en=body_en,
+            url="https://www.alytus.lt/",
+            published_at=when,
+        )
         session.add(item)
         session.flush()
         audience = [p for p in people if p.onboarded and p.joined < when]
@@ -289,7 +327,7 @@ def _broadcast(
 
 def _upcoming_events(session: Session, now: datetime) -> int:
     alytus = ZoneInfo(DEFAULT_ZONE)
-    for title_lt, title_en, body_lt, body_en, days, hour, countries in UPCOMING_EVENTS:
+    for title_lt, title_en, body_lt, body_en, place, days, hour, countries in UPCOMING_EVENTS:
         day = (now + timedelta(days=days)).astimezone(alytus).date()
         create_item(
             session=session,
@@ -299,6 +337,7 @@ def _upcoming_events(session: Session, now: datetime) -> int:
             body_lt=body_lt,
             body_en=body_en,
             starts_at=datetime.combine(day, time(hour), tzinfo=alytus).astimezone(UTC),
+            place=place,
             audience={"countries": countries} if countries else None,
         )
     return len(UPCOMING_EVENTS)

@@ -163,6 +163,7 @@ def _item_view(item: FeedItem) -> dict[str, Any]:
         "title_en": item.title_en,
         "url": item.url,
         "starts_at": item.starts_at,
+        "place": item.place,
         "audience": item.audience,
     }
 
@@ -399,6 +400,7 @@ def _create_and_send(
             body_en=values.get("body_en", "")[:3000],
             url=_clean_url(values.get("url", "")[:500]),
             starts_at=starts_at,
+            place=values.get("place", "")[:200],
             audience=audience.audience(),
         )
         assert item.id is not None

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from admin.assembly import build_engine
 from admin.body_limits import BodyLimits, Limits
 from admin.console import install_console
+from admin.ledger_web import build_ledger_router
 from admin.messenger_web import build_messenger_router
 from admin.passport_web import build_passport_router
 from admin.telegram_web import build_telegram_router
@@ -120,6 +121,7 @@ def create_app(
     secure = settings.public_url.startswith("https://")
     app.include_router(build_router(engine, secure_cookies=secure))
     app.include_router(build_passport_router(settings, engine.db, catalog))
+    app.include_router(build_ledger_router(settings, engine.db, catalog))
     if settings.telegram_token:
         app.include_router(build_telegram_router(settings, engine))
     app.include_router(build_messenger_router(settings, engine))

@@ -50,6 +50,7 @@ def create(
     body_lt: Annotated[str, typer.Option("--body-lt")] = "",
     body_en: Annotated[str, typer.Option("--body-en")] = "",
     url: Annotated[str | None, typer.Option("--url")] = None,
+    place: Annotated[str | None, typer.Option("--place", help="where an event is")] = None,
     relation: ListOpt = None,
     country: ListOpt = None,
     interest: ListOpt = None,
@@ -76,6 +77,7 @@ def create(
                 body_lt=body_lt,
                 body_en=body_en,
                 url=url,
+                place=place,
                 audience=audience,
             )
             assert item.id is not None

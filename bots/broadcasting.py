@@ -27,6 +27,7 @@ from community.broadcasts import Claimed
 from community.database import Database
 from community.events import local_time
 from community.models import FeedItem, utcnow
+from community.ranking import KIND_INTEREST
 from community.settings import Settings
 from community.timezones import quiet_until
 
@@ -111,18 +112,43 @@ class BroadcastReport:
         return self.sent / self.sending_seconds if self.sending_seconds else 0.0
 
 
+def item_details(catalog: Catalog, item: FeedItem, language: str) -> list[str]:
+    """When and where an event is, one line each (the time as Alytus reads it)."""
+    lines = []
+    if item.starts_at is not None:
+        when = local_time(item.starts_at)  # stored in UTC; the event happens in Alytus
+        lines.append(catalog.text(language, "news.when", when=when))
+    if item.place:
+        lines.append(catalog.text(language, "news.where", place=item.place))
+    return lines
+
+
+def item_links(catalog: Catalog, item: FeedItem, language: str) -> tuple[Link, ...]:
+    return (Link(catalog.text(language, "news.link"), item.url),) if item.url else ()
+
+
+def item_choices(catalog: Catalog, item: FeedItem, language: str) -> tuple[Button, ...]:
+    """ "More like this" where the ranking can weigh the kind up (it has an interest), and
+    "fewer": no more news of this kind, said as such."""
+    kind = catalog.text(language, f"news.kind_{item.kind}")
+    more = Button(catalog.text(language, "news.more_button"), f"/more {item.kind}")
+    fewer = Button(catalog.text(language, "news.fewer_button", kind=kind), f"/optout {item.kind}")
+    return (more, fewer) if item.kind in KIND_INTEREST else (fewer,)
+
+
 def render_item(catalog: Catalog, item: FeedItem, language: str) -> Reply:
-    """The item as a member reads it: title, body, date, link, and a way to stop this kind."""
+    """The item as a member reads it: title, body, date and place, link, and buttons for
+    more or fewer news like it."""
     english = language == "en"
     title = item.title_en if english else item.title_lt
     body = item.body_en if english else item.body_lt
     text = catalog.text(language, "news.item", title=title, body=body).strip()
-    if item.starts_at is not None:
-        when = local_time(item.starts_at)  # stored in UTC; the event happens in Alytus
-        text += "\n" + catalog.text(language, "news.when", when=when)
-    links = (Link(catalog.text(language, "news.link"), item.url),) if item.url else ()
-    stop = Button(catalog.text(language, "news.optout_button"), f"/optout {item.kind}")
-    return Reply(text=text, links=links, buttons=(stop,))
+    text = "\n".join([text, *item_details(catalog, item, language)])
+    return Reply(
+        text=text,
+        links=item_links(catalog, item, language),
+        buttons=item_choices(catalog, item, language),
+    )
 
 
 class _Sender:

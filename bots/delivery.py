@@ -21,10 +21,17 @@ def render(catalog: Catalog, member: Member, notification: Notification) -> Repl
     """The notification as the member reads it, from the catalogue, in their language.
 
     A parameter given in both languages ("name_lt", "name_en") reaches the text as "name"
-    in the member's language; a notification that asks for an answer gets its buttons."""
+    in the member's language, and one given as a catalogue key ("why_key":
+    "rewards.rule_manual") as "why" in that message's words; a notification that asks for
+    an answer gets its buttons."""
     params = dict(notification.params)
     suffix = f"_{member.language}"
     params |= {key.removesuffix(suffix): v for key, v in params.items() if key.endswith(suffix)}
+    params |= {
+        key.removesuffix("_key"): catalog.text(member.language, value)
+        for key, value in notification.params.items()
+        if key.endswith("_key") and isinstance(value, str) and catalog.has(value)
+    }
     text = catalog.text(member.language, notification.message_key, **params)
     image = params.get("image")  # a reply kept for later keeps its picture (bots/reply_later.py)
     if not (isinstance(image, str) and image.startswith(("https://", "http://"))):

@@ -13,10 +13,10 @@ Handler = Callable[[Turn, str], list[Reply]]
 
 def feature_commands() -> dict[str, Handler]:
     """Every feature module's commands by name (imported here, so the engine needs one line)."""
-    from bots import events, mentoring, polls, way_home
+    from bots import events, mentoring, news, polls, way_home
 
     merged: dict[str, Handler] = {}
-    for module in (way_home, mentoring, polls, events):
+    for module in (way_home, mentoring, polls, events, news):
         clash = set(merged) & set(module.COMMANDS)
         if clash:
             raise ValueError(f"{module.__name__} redefines commands {sorted(clash)}")

@@ -1,29 +1,35 @@
 """News in chat: `/news` (the items ranked for the member, each with its reason),
-`/optout KIND`, `/optin KIND`.
+`/optout KIND`, `/optin KIND`, and `/more KIND` (the "more like this" under every item).
 
 The feed and the per-topic opt-outs live in community.feed, the ranking ("for you") in
 community.ranking; this module turns them into catalogue text in the member's language. The
-engine wires the commands to these functions.
+engine wires `/news`, `/optout` and `/optin` to these functions; `/more` is a feature command.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 
-from bots.broadcasting import render_item
+from bots.broadcasting import item_choices, item_details, item_links
 from bots.events import rsvp_buttons
+from bots.features import Handler
 from bots.flows.questions import country_name
 from bots.messages import Card, Link, Reply
+from bots.rewarding import profile_completed
 from bots.turn import Turn
 from community import events, feed, ranking
 from community.events import local_time
 from community.feed import FeedKind
 from community.members import has_consent
-from community.profile import ConsentPurpose
-from community.ranking import Reason
+from community.models import FeedItem
+from community.profile import ConsentPurpose, Interest
+from community.ranking import KIND_INTEREST, Reason
 
 LATEST = 5
+CARD_CHARS = 280  # an item's text in a /news card is cut to about this, at a word
+SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 ALIASES = {  # typed words (folded, lower case) -> kind, besides the kinds' own names
     "events": "event", "renginiai": "event", "renginys": "event",
     "jobs": "job", "darbas": "job", "darbai": "job", "darbo": "job",
@@ -77,9 +83,43 @@ def reason_text(turn: Turn, reason: Reason) -> str:
     return turn.t(f"foryou.{reason.code}")
 
 
+def shorten(text: str, limit: int = CARD_CHARS) -> str:
+    """The text cut to about `limit` characters: after the last sentence that fits when it
+    keeps most of it, else at the last whole word, with "…"."""
+    text = re.sub(r"\s*\n\s*", "\n", text.strip())
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]
+    ends = [match.end() for match in SENTENCE_END.finditer(head)]
+    if ends and ends[-1] >= limit * 0.6:
+        return head[: ends[-1]] + " …"
+    cut = head.rfind(" ", 0, limit)
+    cut = head.rfind("\n", 0, limit) if cut <= 0 else cut
+    words = head[:cut] if cut > 0 else text[: limit - 1]
+    return words.rstrip(" ,;:–—-(\n") + "…"
+
+
+def item_card(turn: Turn, item: FeedItem, reason: Reason, answer: str | None) -> Card:
+    """One item as a /news card: why it is shown, when and where (events), its text cut
+    short, its link; the buttons to answer an event, and for more or fewer like it."""
+    english = turn.language == "en"
+    title = item.title_en if english else item.title_lt
+    body = shorten(item.body_en if english else item.body_lt)
+    lines = [f"💡 {reason_text(turn, reason)}", *item_details(turn.catalog, item, turn.language)]
+    return Card(
+        title=f"{kind_label(turn, item.kind)}: {title}",
+        text="\n".join([*lines, body] if body else lines),
+        links=item_links(turn.catalog, item, turn.language),
+        buttons=(
+            *rsvp_buttons(turn.catalog, item, turn.language, answer),
+            *item_choices(turn.catalog, item, turn.language),
+        ),
+    )
+
+
 def news(turn: Turn) -> list[Reply]:
     """The items ranked for the member (community.ranking), best first, each as a card with
-    the reason it is there, its link, and for an event the buttons to answer."""
+    the reason it is there, its text, date and place, link, and buttons."""
     if turn.member.onboarded_at is None:
         return [_not_member(turn)]
     ranked = ranking.for_you(turn.session, turn.member, limit=LATEST)
@@ -97,29 +137,17 @@ def news(turn: Turn) -> list[Reply]:
     answers = events.answers_of(
         turn.session, member_id=turn.member_id, item_ids=[item.id for item in items if item.id]
     )
-    cards = []
-    for found in ranked:
-        item = found.item
-        rendered = render_item(turn.catalog, item, turn.language)
-        title, _, text = rendered.text.partition("\n")
-        answer = rsvp_buttons(turn.catalog, item, turn.language, answers.get(item.id or 0))
-        cards.append(
-            Card(
-                title=f"{kind_label(turn, item.kind)}: {title.removeprefix('📣 ')}",
-                text="\n".join(
-                    part for part in (f"💡 {reason_text(turn, found.reason)}", text.strip()) if part
-                ),
-                links=rendered.links,
-                buttons=(*answer, *rendered.buttons),
-            )
-        )
+    cards = tuple(
+        item_card(turn, found.item, found.reason, answers.get(found.item.id or 0))
+        for found in ranked
+    )
     links = tuple(
         Link(label=item.title_en if turn.language == "en" else item.title_lt, url=item.url)
         for item in items
         if item.url
     )
     text = "\n".join([turn.t("news.latest"), *notes])
-    return [Reply(text=text, cards=tuple(cards), links=links)]
+    return [Reply(text=text, cards=cards, links=links)]
 
 
 def opt_out(turn: Turn, kind: str) -> list[Reply]:
@@ -145,3 +173,40 @@ def opt_in(turn: Turn, kind: str) -> list[Reply]:
     changed = feed.opt_in(session=turn.session, member_id=turn.member_id, kind=found.value)
     key = "news.opted_in" if changed else "news.already_in"
     return [Reply(text=turn.t(key, kind=kind_label(turn, found.value)))]
+
+
+def more_like(turn: Turn, kind: str) -> list[Reply]:
+    """`/more KIND` (the "more like this" under every item): the kind's interest is added to
+    the member's profile, which the ranking weighs, so such items come higher in /news; only
+    with their consent to personalisation (without it the ranking reads no profile). A kind
+    they had turned off is turned on again."""
+    if turn.member.onboarded_at is None:
+        return [_not_member(turn)]
+    found = parse_kind(turn, kind)
+    if found is None:
+        return [Reply(text=turn.t("news.unknown_kind", kinds=_kinds_list(turn)))]
+    label = kind_label(turn, found.value)
+    lines = []
+    if feed.opt_in(session=turn.session, member_id=turn.member_id, kind=found.value):
+        lines.append(turn.t("news.opted_in", kind=label))
+    interest = KIND_INTEREST.get(found.value)
+    if interest is None:
+        return [Reply(text="\n".join([*lines, turn.t("news.more_everyone", kind=label)]))]
+    personalised = has_consent(
+        session=turn.session, member_id=turn.member_id, purpose=ConsentPurpose.PERSONALISATION
+    )
+    if not personalised:
+        lines.append(turn.t("news.more_needs_consent"))
+        return [Reply(text="\n".join(lines), buttons=(turn.button("menu.privacy", "/privacy"),))]
+    chosen = set(turn.member.interests or [])
+    name = turn.t(f"interest.{interest}")
+    if interest in chosen:
+        lines.append(turn.t("news.more_already", interest=name))
+    else:
+        turn.member.interests = [i.value for i in Interest if i.value in chosen | {interest}]
+        profile_completed(turn, turn.member)
+        lines.append(turn.t("news.more_added", interest=name, kind=label))
+    return [Reply(text="\n".join(lines), buttons=(turn.button("news.open_button", "/news"),))]
+
+
+COMMANDS: dict[str, Handler] = {"more": more_like, "daugiau": more_like}

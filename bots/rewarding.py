@@ -7,7 +7,8 @@ command into a call there and the result into catalogue text in the member's lan
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from dataclasses import replace
+from urllib.parse import quote, urlencode
 
 from bots.messages import Link, Reply
 from bots.turn import Turn
@@ -19,11 +20,15 @@ from rewards.invitations import rsvp
 from rewards.journal import Standing, award, standing_of
 from rewards.leaderboard import join_leaderboard, leaderboard, leave_leaderboard
 from rewards.levels import levels, passport_level
+from rewards.models import RewardEvent
 from rewards.partners import offers_for
 from rewards.passport import PassportError, issue_passport, passport_token
+from rewards.passport_models import Offer, Partner
+from rewards.rules import MANUAL, all_rules
 
 LATEST = 5
-TX_CHARS = 12
+REGISTER_CHECK = "/ledger/check"  # the public page that asks the chain (admin/ledger_web.py)
+CHECK_DIGITS = 12  # of a reward's id in that link: short, and still one reward in billions
 
 
 def _not_member(turn: Turn) -> Reply:
@@ -39,15 +44,28 @@ def rule_name(turn: Turn, rule: str) -> str:
     return turn.t(key) if turn.catalog.has(key) else rule
 
 
-def _proof(turn: Turn, reward_key: str) -> str:
-    proof = proof_of(session=turn.session, reward_key=reward_key)
-    if proof is None or proof.status != "recorded" or not proof.tx_hash:
-        return turn.t("rewards.proof_pending")
-    return turn.t("rewards.proof_recorded", tx=str(proof.tx_hash)[:TX_CHARS] + "…")
+def _recorded(turn: Turn, event: RewardEvent) -> tuple[str, str | None]:
+    """Where the reward stands in the city register (the ledger), in words, and its id
+    there once it is recorded (what the public check page asks the chain about)."""
+    if not event.on_chain:
+        return turn.t("rewards.proof_off"), None
+    proof = proof_of(session=turn.session, reward_key=event.key)
+    if proof is None or proof.status != "recorded":
+        return turn.t("rewards.proof_pending"), None
+    return turn.t("rewards.proof_recorded"), proof.reward_id
+
+
+def register_check_url(turn: Turn, reward_ids: list[str]) -> str:
+    """The public page that checks these rewards on the chain, in the member's language; the
+    ids cut short, so the link stays short where a platform shows it as text."""
+    shortened = ",".join(rid.removeprefix("0x")[:CHECK_DIGITS] for rid in reward_ids)
+    query = urlencode({"lang": turn.language, "r": shortened}, safe=",")
+    return f"{turn.settings.public_url.rstrip('/')}{REGISTER_CHECK}?{query}"
 
 
 def points(turn: Turn) -> list[Reply]:
-    """Balance, level, what the next level needs, and the latest rewards with their proof."""
+    """Balance, level, what the next level needs, and the latest rewards: whether each is in
+    the city register, with one link to check them there (never a transaction hash)."""
     if turn.member.onboarded_at is None:
         return [_not_member(turn)]
     standing = standing_of(session=turn.session, member_id=turn.member_id)
@@ -70,29 +88,36 @@ def points(turn: Turn) -> list[Reply]:
     if standing.badges:
         names = ", ".join(level_name(turn, badge) for badge in standing.badges)
         lines.append(turn.t("rewards.badges", badges=names))
+    recorded: list[str] = []
     if standing.latest:
         lines.append(turn.t("rewards.latest"))
         for event in standing.latest[:LATEST]:
-            lines.append(
-                f"• +{event.points} {rule_name(turn, event.rule)} – {_proof(turn, event.key)}"
-            )
+            where, reward_id = _recorded(turn, event)
+            lines.append(f"• {event.points:+d} {rule_name(turn, event.rule)} – {where}")
+            recorded += [reward_id] if reward_id else []
+    links: tuple[Link, ...] = ()
+    if recorded:
+        lines.append(turn.t("rewards.register_about"))
+        links = (Link(turn.t("rewards.register_check"), register_check_url(turn, recorded)),)
     buttons = (turn.button("menu.passport", "/passport"), turn.button("menu.offers", "/offers"))
-    return [Reply(text="\n".join(lines), buttons=buttons)]
+    return [Reply(text="\n".join(lines), buttons=buttons, links=links)]
 
 
 def passport(turn: Turn) -> list[Reply]:
-    """The Alytus Passport card (issued on the first ask once the level allows it)."""
-    if turn.member.onboarded_at is None:
-        return [_not_member(turn)]
+    """The Alytus Passport card (issued on the first ask once the level allows it); before
+    that, what the passport is, how points are earned, how far the member is, and which
+    partners give what. Someone still joining (or who chose not to) is told what it is."""
     standing = standing_of(session=turn.session, member_id=turn.member_id)
+    if turn.member.onboarded_at is None:
+        return [replace(_passport_explained(turn, standing), buttons=())]
     if not standing.level.passport:
-        return [Reply(text=_passport_needs(turn, standing))]
+        return [_passport_explained(turn, standing)]
     try:
         issued = issue_passport(
             session=turn.session, settings=turn.settings, member_id=turn.member_id
         )
     except PassportError:
-        return [Reply(text=_passport_needs(turn, standing))]
+        return [_passport_explained(turn, standing)]
     token = passport_token(turn.settings, issued)
     base = turn.settings.public_url.rstrip("/")
     verify = f"{base}/passport/verify#t={token}"
@@ -110,13 +135,57 @@ def passport(turn: Turn) -> list[Reply]:
     ]
 
 
-def _passport_needs(turn: Turn, standing: Standing) -> str:
+def _passport_explained(turn: Turn, standing: Standing) -> Reply:
+    """For a member without the passport yet: what it is, how far they are, how points are
+    earned (the rules as they hold now) and what the partners give."""
     level = passport_level()
-    return turn.t(
-        "rewards.passport_needs",
-        points=max(level.min_points - standing.points, 0),
+    progress = turn.t(
+        "rewards.passport_progress",
+        level=level.number,
         name=level_name(turn, level),
+        needed=level.min_points,
+        points=standing.points,
+        left=max(level.min_points - standing.points, 0),
     )
+    lines = [turn.t("rewards.passport_about"), "", progress, "", *_how_to_earn(turn), ""]
+    partners = _offer_lines(turn)
+    lines += [turn.t("rewards.passport_partners"), *partners] if partners else []
+    lines += [] if partners else [turn.t("rewards.passport_no_partners")]
+    buttons = (
+        turn.button("rewards.button_invite", "/invite"),
+        turn.button("rewards.button_events", "/events"),
+        turn.button("rewards.button_points", "/points"),
+    )
+    return Reply(text="\n".join(lines), buttons=buttons)
+
+
+def _how_to_earn(turn: Turn) -> list[str]:
+    """A line for each active reward rule with its points (staff awards have none fixed)."""
+    lines = [turn.t("rewards.earn_intro")]
+    for rule in all_rules(session=turn.session):
+        key = f"rewards.earn_{rule.code.replace('.', '_')}"
+        what = turn.t(key) if turn.catalog.has(key) else rule_name(turn, rule.code)
+        if rule.active and rule.code == MANUAL:
+            lines.append(f"• {what}")
+        elif rule.active and rule.points:
+            lines.append(turn.t("rewards.earn_line", what=what, points=rule.points))
+    return lines
+
+
+def _offer_lines(turn: Turn) -> list[str]:
+    """Each active partner offer: who (and where), what, and from which level if above the
+    passport's."""
+    found = offers_for(session=turn.session, level=max(level.number for level in levels()))
+    return [_offer_line(turn, offer, partner) for offer, partner in found]
+
+
+def _offer_line(turn: Turn, offer: Offer, partner: Partner) -> str:
+    title = offer.title_lt if turn.language == "lt" else offer.title_en
+    who = f"{partner.name} ({partner.address})" if partner.address else partner.name
+    line = f"• {who}: {title}"
+    if offer.min_level > passport_level().number:
+        line += " " + turn.t("rewards.offer_from_level", level=offer.min_level)
+    return line
 
 
 def offers(turn: Turn) -> list[Reply]:
@@ -124,13 +193,10 @@ def offers(turn: Turn) -> list[Reply]:
     if turn.member.onboarded_at is None:
         return [_not_member(turn)]
     standing = standing_of(session=turn.session, member_id=turn.member_id)
-    found = offers_for(session=turn.session, level=max(level.number for level in levels()))
-    if not found:
+    lines = _offer_lines(turn)
+    if not lines:
         return [Reply(text=turn.t("rewards.no_offers"))]
-    lines = [turn.t("rewards.offers")]
-    for offer, partner in found:
-        title = offer.title_lt if turn.language == "lt" else offer.title_en
-        lines.append(f"• {partner.name}: {title}")
+    lines.insert(0, turn.t("rewards.offers"))
     if not standing.level.passport:
         lines.append(turn.t("rewards.offers_need_passport"))
     return [Reply(text="\n".join(lines))]

@@ -68,9 +68,11 @@ def create_item(
     body_en: str = "",
     url: str | None = None,
     starts_at: datetime | None = None,
+    place: str | None = None,
     audience: dict[str, Any] | None = None,
 ) -> FeedItem:
-    """Publish an item; the audience keys not given mean everyone."""
+    """Publish an item; the audience keys not given mean everyone. `place` is where an
+    event happens, as staff write it ("Rotušės aikštė, Alytus")."""
     try:
         kind = FeedKind(kind.lower()).value
     except ValueError as error:
@@ -88,6 +90,7 @@ def create_item(
         body_en=body_en.strip(),
         url=url or None,
         starts_at=starts_at,
+        place=(place or "").strip()[:200] or None,
         audience=make_audience(**(audience or {})),
     )
     session.add(item)

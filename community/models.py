@@ -167,6 +167,7 @@ class FeedItem(SQLModel, table=True):
     body_en: str = Field(default="", max_length=3000)
     url: str | None = Field(default=None, max_length=500)
     starts_at: datetime | None = _when(default=None)
+    place: str | None = Field(default=None, max_length=200)  # where an event is, as written
     audience: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     published_at: datetime = _when(default_factory=utcnow, index=True)
 

@@ -8,7 +8,7 @@ anchored root. On-chain rewards and roots nobody expected are reported too.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,3 +165,92 @@ def _unexpected(
     }
     anchored = set(topics_of(ledger.event_topics("Anchored")))
     return sorted(found) + sorted(f"root:{root}" for root in anchored - roots)
+
+
+@dataclass(frozen=True)
+class RewardCheck:
+    """What the chain says of one reward id (the public check page a member's /points links
+    to): recorded, with its points and pseudonymous account, or not found."""
+
+    reward_id: str
+    recorded: bool
+    points: int | None = None
+    account: str | None = None
+    chain_id: int | None = None
+    contract: str | None = None
+    block_number: int | None = None
+    tx_hash: str | None = None
+    root: str | None = None  # Merkle mode: the anchored root its proof verified against
+
+
+def check_rewards(
+    *, db: Database, settings: Settings, reward_ids: Sequence[str]
+) -> list[RewardCheck]:
+    """Ask the chain about each reward id (or the start of one, as short links carry them):
+    in batch mode the contract's own record of it, in Merkle mode its stored proof, verified
+    by the contract against the anchored root. SQL only says where to look (the whole id,
+    the transaction, the root); the answer is the chain's. Raises ChainUnreachable."""
+    ledger = open_ledger(db, settings)
+    whole = _whole_ids(db, reward_ids)
+    asked = [reward_id for reward_id in whole.values() if reward_id]
+    with db.session() as session:
+        rows = session.exec(
+            select(LedgerEntry, LedgerBatch)
+            .join(LedgerBatch, col(LedgerEntry.batch_id) == col(LedgerBatch.id))
+            .where(col(LedgerEntry.reward_id).in_(asked))
+            .where(LedgerBatch.chain_id == ledger.chain_id)
+            .where(LedgerBatch.status == BatchStatus.RECORDED)
+        ).all()
+    sent = {entry.reward_id: (entry, batch) for entry, batch in rows}
+    with ledger.lock:  # the embedded EVM is not for two threads at once
+        on_chain = dict(zip(asked, ledger.recorded_many(asked), strict=True))
+        return [
+            _check(ledger, reward_id, on_chain[reward_id], *sent.get(reward_id, (None, None)))
+            if reward_id
+            else RewardCheck(text, False)
+            for text, reward_id in whole.items()
+        ]
+
+
+def _check(
+    ledger: Ledger,
+    reward_id: str,
+    record: tuple[str, int] | None,
+    entry: LedgerEntry | None,
+    batch: LedgerBatch | None,
+) -> RewardCheck:
+    """One reward as the chain has it (its record, or its Merkle proof against the root)."""
+    where: dict[str, Any] = {
+        "chain_id": ledger.chain_id,
+        "contract": ledger.address,
+        "block_number": batch.block_number if batch else None,
+        "tx_hash": batch.tx_hash if batch else None,
+    }
+    if record is not None:
+        account, points = record
+        return RewardCheck(reward_id, True, points, account, **where)
+    if entry is not None and batch is not None and batch.root and entry.proof:
+        claim = (reward_id, to_checksum_address(entry.account), entry.points, entry.proof)
+        [proven] = ledger.verify_rewards(batch.root, [claim])
+        if proven:
+            return RewardCheck(reward_id, True, entry.points, claim[1], root=batch.root, **where)
+    return RewardCheck(reward_id, False)
+
+
+def _whole_ids(db: Database, asked: Sequence[str]) -> dict[str, str | None]:
+    """Each asked id as the chain knows it ("0x" and 64 hex digits); a shorter start of one
+    is completed from the ledger entries when exactly one matches, else None."""
+    found: dict[str, str | None] = {}
+    with db.session() as session:
+        for text in asked:
+            digits = text.lower().removeprefix("0x")
+            if len(digits) == 64:
+                found[text] = "0x" + digits
+                continue
+            matches = session.exec(
+                select(LedgerEntry.reward_id)
+                .where(col(LedgerEntry.reward_id).startswith("0x" + digits, autoescape=True))
+                .limit(2)
+            ).all()
+            found[text] = matches[0] if len(matches) == 1 else None
+    return found

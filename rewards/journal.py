@@ -136,7 +136,7 @@ def award(
             account=event.account,
             points=amount,
         )
-    level_up = _level_up(session, member_id, before, before + amount)
+    level_up = _level_up(session, event, before)
     return AwardResult(awarded=True, event=event, level_up=level_up)
 
 
@@ -215,19 +215,36 @@ def balance_of(*, session: Session, member_id: int) -> int:
     return int(session.exec(statement).one())
 
 
-def _level_up(session: Session, member_id: int, before: int, after: int) -> Level | None:
-    """The level newly reached, announced in chat once (dedupe key per member and level)."""
+def _level_up(session: Session, event: RewardEvent, before: int) -> Level | None:
+    """The level newly reached, announced in chat once (dedupe key per member and level),
+    saying what earned it: the reward's rule (named by the catalogue's `why_key`, or staff's
+    own reason for a manual award), its points, the new total; and the passport when this
+    level is the one that brings it."""
+    member_id = event.member_id
+    assert member_id is not None
+    after = before + event.points
     old, new = level_for(before), level_for(after)
     if new.number <= old.number:
         return None
     platform = latest_platform(session=session, member_id=member_id)
     if platform is not None:
+        why: dict[str, str] = {"why_key": f"rewards.rule_{event.rule.replace('.', '_')}"}
+        if event.rule == MANUAL and event.reason:
+            why = {"why": event.reason}
+        brings_passport = new.passport and not old.passport
         notifications.enqueue(
             session=session,
             member_id=member_id,
             platform=platform,
-            message_key="rewards.level_up",
-            params={"level": new.number, "name_lt": new.name_lt, "name_en": new.name_en},
+            message_key="rewards.level_up_passport" if brings_passport else "rewards.level_up_why",
+            params={
+                "level": new.number,
+                "name_lt": new.name_lt,
+                "name_en": new.name_en,
+                "points": event.points,
+                "total": after,
+                **why,
+            },
             dedupe_key=f"level_up:{member_id}:{new.number}",
         )
     return new

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bots.broadcasting import render_item
 from bots.catalog import default_catalog
 from bots.engine import Engine
 from bots.messages import Incoming
-from bots.news import news, opt_in, opt_out
+from bots.news import more_like, news, opt_in, opt_out, shorten
 from bots.testing import BotTester, verify_dialog
 from bots.turn import Turn
 from community.database import Database
+from community.events import local_time
 from community.feed import audience_query, create_item
-from community.models import Conversation, Member
+from community.members import find_member
+from community.models import Conversation, Member, utcnow
 from community.settings import Settings
 from tests.community.test_feed import add_member, item
+
+FAIR_LT = (
+    "Kalėdų mugėje Rotušės aikštėje prekiaus daugiau nei šimtas amatininkų ir ūkininkų iš "
+    "visos Dzūkijos: medaus, sūrių, keramikos, megztinių ir žaislų. Vaikams – Kalėdų senelio "
+    "namelis, karuselės ir dirbtuvės, suaugusiems – karštas vynas ir koncertai kiekvieną "
+    "vakarą. Įėjimas nemokamas; automobilius prašome palikti prie Dainavos parko, iš ten "
+    "kursuos nemokami autobusai. Daugiau apie programą ir prekeivius – miesto svetainėje."
+)
+FAIR_EN = (
+    "More than a hundred craftspeople and farmers from all over Dzūkija will sell honey, "
+    "cheese, pottery, sweaters and toys at the Christmas fair on the Town Hall square. For "
+    "children there is Santa's cottage, carousels and workshops, for grown-ups mulled wine "
+    "and a concert every evening. Entry is free; please leave cars by Dainava park, free "
+    "buses run from there. More about the programme and the sellers on the city's website."
+)
 
 
 def turn_for(session, settings: Settings, member: Member) -> Turn:  # type: ignore[no-untyped-def]
@@ -40,7 +57,8 @@ def test_news_lists_the_latest_items_for_the_member_with_links(db: Database, set
         assert reply.text.startswith("The latest news for you")
         assert [card.title for card in reply.cards] == ["Jobs: A job in Alytus"]
         assert reply.cards[0].links[0].url == "https://alytus.lt/darbas"
-        assert reply.cards[0].buttons[0].payload == "/optout job"
+        choices = [(button.label, button.payload) for button in reply.cards[0].buttons]
+        assert choices == [("👍 More like this", "/more job"), ("👎 No more: Jobs", "/optout job")]
 
 
 def test_news_in_lithuanian_and_when_there_is_none(db: Database, settings: Settings):
@@ -114,3 +132,125 @@ def test_an_event_time_reads_as_alytus_time_in_both_languages(db: Database):
         assert "Kada: 2026-12-20 18:00 (Alytaus laiku)" in render_item(catalog, fair, "lt").text
         assert "When: 2026-12-20 18:00 (Alytus time)" in render_item(catalog, fair, "en").text
         assert "2027-07-01 19:00" in render_item(catalog, summer, "en").text
+
+
+def a_fair(session, days: int = 10):  # type: ignore[no-untyped-def]
+    return create_item(
+        session=session,
+        kind="event",
+        title_lt="Kalėdų mugė",
+        title_en="Christmas fair",
+        body_lt=FAIR_LT,
+        body_en=FAIR_EN,
+        url="https://alytus.lt/muge",
+        starts_at=(utcnow() + timedelta(days=days)).replace(minute=0, second=0, microsecond=0),
+        place="Rotušės aikštė, Alytus",
+    )
+
+
+def test_a_news_card_reads_the_item_cut_short_with_date_place_and_link(
+    db: Database, settings: Settings
+):
+    """Before: a card was the title and the reason; no place, and the whole body or none."""
+    with db.session() as session:
+        fair = a_fair(session)
+        when = local_time(fair.starts_at)
+        for language, body, words in (
+            ("en", FAIR_EN, ("When: ", "(Alytus time)", "Where: Rotušės aikštė, Alytus")),
+            ("lt", FAIR_LT, ("Kada: ", "(Alytaus laiku)", "Kur: Rotušės aikštė, Alytus")),
+        ):
+            member = add_member(session, user=f"fair-{language}", language=language)
+            [reply] = news(turn_for(session, settings, member))
+            [card] = reply.cards
+            assert card.title in ("Events: Christmas fair", "Renginiai: Kalėdų mugė")
+            assert f"{words[0]}{when} {words[1]}" in card.text
+            assert words[2] in card.text
+            shown = card.text.splitlines()[-1]
+            assert shown.endswith("…") and 150 < len(shown) <= 290, shown
+            kept = shown.removesuffix("…").removesuffix(" ")
+            assert body.startswith(kept) and body[len(kept)] in " .", "cut inside a word"
+            assert card.links[0].url == "https://alytus.lt/muge"
+            assert card.links[0].label in ("Read more", "Skaityti daugiau")
+            payloads = [button.payload for button in card.buttons]
+            assert payloads == [f"/events yes {fair.id}", f"/events no {fair.id}"] + [
+                "/more event",
+                "/optout event",
+            ]
+
+
+def test_a_text_is_cut_after_a_sentence_or_at_a_word_never_inside_one():
+    assert shorten("Trumpas tekstas.") == "Trumpas tekstas."
+    sentences = "Pirmas sakinys apie mugę. " * 12
+    cut = shorten(sentences, 100)
+    assert cut.endswith("mugę. …") and len(cut) <= 102
+    words = "žodis " * 80
+    cut = shorten(words, 100)
+    assert cut.endswith("žodis…") and len(cut) <= 101
+    assert shorten("Ilgas, " * 40, 50).endswith("Ilgas…")
+
+
+def test_the_broadcast_of_an_event_says_where_it_is(db: Database):
+    with db.session() as session:
+        fair = a_fair(session)
+        assert "Kur: Rotušės aikštė, Alytus" in render_item(default_catalog(), fair, "lt").text
+        reply = render_item(default_catalog(), fair, "en")
+        assert "Where: Rotušės aikštė, Alytus" in reply.text
+        assert [b.payload for b in reply.buttons] == ["/more event", "/optout event"]
+
+
+def test_more_like_this_puts_the_kind_higher_and_fewer_turns_it_off(engine: Engine, db: Database):
+    """A resident who chose jobs sees the job first; "more like this" under the mentoring
+    item adds mentoring to their interests, and the newer mentoring item now comes first."""
+    bot = BotTester(engine=engine, user_id="more")
+    bot.say("/start")
+    for payload in ("lang:en", "consent:all", "relation:resident", "interest:jobs"):
+        bot.press(payload)
+    bot.press("interest:done")
+    with db.session() as session:
+        item(session, kind="job")
+        create_item(
+            session=session,
+            kind="mentoring",
+            title_lt="Mentorystė grįžusiems",
+            title_en="Mentoring for returnees",
+            body_lt="Patyrę alytiškiai padeda grįžusiems.",
+            body_en="Experienced Alytus people help returnees.",
+        )
+    bot.say("/news")
+    titles = [card.title for card in bot.last[0].cards]
+    assert titles == ["Jobs: A job in Alytus", "Mentoring: Mentoring for returnees"]
+    verify_dialog(
+        bot,
+        [
+            (
+                "[/more mentoring]",
+                ["I added “Mentoring” to your interests", "will come higher in /news"],
+            ),
+            ("[/news]", "Mentoring: Mentoring for returnees"),
+        ],
+    )
+    assert bot.last[0].cards[0].title == "Mentoring: Mentoring for returnees"
+    with db.session() as session:
+        member = find_member(session=session, platform="terminal", user_id="more")
+        assert member is not None and set(member.interests) == {"jobs", "mentoring"}
+    verify_dialog(
+        bot,
+        [
+            ("[/more mentoring]", "already one of your interests"),
+            ("[/news]", "A job in Alytus"),
+            ("[/optout mentoring]", "no more news about: Mentoring"),
+            ("/news", "A job in Alytus"),
+        ],
+    )
+    assert [card.title for card in bot.last[0].cards] == ["Jobs: A job in Alytus"]
+
+
+def test_more_like_this_needs_consent_to_personalise_and_says_so(db: Database, settings: Settings):
+    with db.session() as session:
+        member = add_member(session, user="1", language="lt", interests=("jobs",))
+        [reply] = more_like(turn_for(session, settings, member), "renginiai")
+        assert "Nieko nepakeičiau" in reply.text and "/privacy" in reply.text
+        assert [b.payload for b in reply.buttons] == ["/privacy"]
+        assert member.interests == ["jobs"]
+        [reply] = more_like(turn_for(session, settings, member), "pranesimai")
+        assert "siunčiami visiems nariams" in reply.text

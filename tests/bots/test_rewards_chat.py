@@ -1,11 +1,17 @@
 """Rewards as a member meets them in chat: points for joining and for a friend who joined,
-the ledger proof, level-ups announced, event check-in codes, the passport card, offers."""
+the city register (ledger) and its public check page, level-ups that say what earned them,
+event check-in codes, the passport explained and its card, offers."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from fastapi.testclient import TestClient
+
+from admin.web import create_app
 from bots.engine import Engine
 from bots.testing import BotTester, verify_dialog
 from community.database import Database
@@ -17,6 +23,9 @@ from rewards.checkins import create_checkin_code
 from rewards.invitations import invitation_counts, send_mayor_invitation
 from rewards.journal import award
 from rewards.partners import add_offer, add_partner
+from rewards.rules import set_rule
+
+TX_HASH = re.compile(r"0x[0-9a-fA-F]{6,}")
 
 
 def join(tester: BotTester, code: str | None = None) -> None:
@@ -39,9 +48,42 @@ def test_joining_earns_points_and_the_ledger_proof_follows(
     bot = BotTester(engine=engine, user_id="ona")
     join(bot)
     verify_dialog(bot, [("/points", ["You have 80 points", "waiting to be recorded"])])
+    assert bot.last[0].links == (), "nothing to check before it is recorded"
     report = sync(db=db, settings=settings)
     assert report.recorded >= 2
-    verify_dialog(bot, [("/points", ["joining the community", "recorded on the ledger"])])
+    verify_dialog(
+        bot,
+        [
+            (
+                "/points",
+                [
+                    "+50 joining the community – recorded in the city register",
+                    "+30 a complete profile – recorded in the city register",
+                    "no personal data",
+                ],
+            )
+        ],
+    )
+    assert not TX_HASH.search(bot.text()), "a raw transaction hash in the chat"
+    [check] = bot.last[0].links
+    assert check.label == "Check in the city register"
+    assert len(check.url) < 90, f"a link too long to read as text: {check.url}"
+
+    # the link opens the public page, which asks the chain about those two rewards
+    page = TestClient(create_app(settings, engine=engine)).get(
+        f"{urlsplit(check.url).path}?{urlsplit(check.url).query}"
+    )
+    assert page.status_code == 200
+    assert page.text.count('data-status="recorded"') == 2
+    assert "✓ Recorded: 50 points" in page.text and "✓ Recorded: 30 points" in page.text
+
+
+def test_the_register_check_page_says_what_it_does_not_find(engine: Engine, settings: Settings):
+    client = TestClient(create_app(settings, engine=engine))
+    unknown = client.get("/ledger/check", params={"r": "0x" + "ab" * 32, "lang": "lt"})
+    assert unknown.status_code == 200 and "✗ Registre nerasta" in unknown.text
+    empty = client.get("/ledger/check", params={"r": "not-a-reward"})
+    assert empty.status_code == 400 and "/points" in empty.text
 
 
 def test_a_friend_who_joins_lifts_the_inviter_a_level_announced_in_chat(
@@ -59,7 +101,10 @@ def test_a_friend_who_joins_lifts_the_inviter_a_level_announced_in_chat(
             ("/points", ["You have 180 points", "a friend you invited joined"]),
         ],
     )
-    assert "Congratulations! You reached level 2" in inviter.text()
+    assert (
+        "Congratulations! You reached level 2 – “Neighbour”. What earned it: a friend you "
+        "invited joined (+100 points); you now have 180 points."
+    ) in inviter.text()
     inviter.say("/points")
     assert "Congratulations" not in inviter.text()  # announced once
 
@@ -81,7 +126,7 @@ def test_an_event_code_pays_once_and_the_passport_comes_at_its_level(
     verify_dialog(
         bot,
         [
-            ("/passport", ["Alytus Passport at the level", "more points"]),
+            ("/passport", ["You get it at level 3", "170 more points to go"]),
             (f"/checkin {code.lower()}", "Thank you for coming! You got 40 points"),
             (f"/checkin {code}", "already checked in"),
             ("/checkin NOPE42", "could not find that event code"),
@@ -108,6 +153,10 @@ def test_an_event_code_pays_once_and_the_passport_comes_at_its_level(
     bot.say("/passport")
     reply = bot.last[0]
     assert "Your Alytus Passport no." in reply.text
+    assert (
+        "What earned it: helped at the volunteer day (+200 points); you now have 320 points. "
+        "This level brings the Alytus Passport"
+    ) in bot.text()
     assert reply.image and "/passport/card.png?t=" in reply.image
     assert any("/passport/verify#t=" in link.url for link in reply.links)
     verify_dialog(bot, [("/offers", ["Kavinė Dzūkija: 10% off coffee"])])
@@ -153,3 +202,77 @@ def test_the_mayors_invitation_reaches_active_members_who_answer_with_a_button(
     assert "Mayor" not in quiet.text()
     with db.session() as session:
         assert invitation_counts(session, report.invitation_id)["yes"] == 1
+
+
+def test_the_passport_explained_what_it_is_how_to_earn_how_far_and_who_gives_what(
+    engine: Engine, db: Database
+):
+    """Before: "You will get the Alytus Passport at the level … – 170 more points." only."""
+    with db.session() as session:
+        cafe = add_partner(session=session, name="Kavinė Dzūkija", address="Rotušės a. 1")
+        add_offer(
+            session=session,
+            partner_id=cafe.id,
+            title_lt="10 % nuolaida kavai",
+            title_en="10% off coffee",
+            min_level=3,
+        )
+        gym = add_partner(session=session, name="Sporto klubas Nemunas")
+        add_offer(
+            session=session,
+            partner_id=gym.id,
+            title_lt="Mėnuo nemokamai",
+            title_en="A month free",
+            min_level=4,
+        )
+        set_rule(session=session, code="event.checkin", points=60)  # staff's rule holds
+    bot = BotTester(engine=engine, user_id="pasas")
+    join(bot)
+    verify_dialog(
+        bot,
+        [
+            (
+                "/passport",
+                [
+                    "The Alytus Passport is the Alytus community's member card on your phone",
+                    "discounts",
+                    "You get it at level 3, “Community member”: 250 points. You have 80 now – "
+                    "170 more points to go.",
+                    "How to earn points:",
+                    "• joining the community – 50 points",
+                    "• a complete profile (/profile) – 30 points",
+                    "• each friend who joins through your invitation (/invite) – 100 points",
+                    "• taking part in an event (type the code you get there: /checkin CODE) – "
+                    "60 points",
+                    "• answering a city poll (/poll) – 10 points",
+                    "• Kavinė Dzūkija (Rotušės a. 1): 10% off coffee",
+                    "• Sporto klubas Nemunas: A month free (from level 4)",
+                ],
+            )
+        ],
+    )
+    assert {"/invite", "/events", "/points"} <= set(bot.payloads())
+
+
+def test_asked_in_lithuanian_without_diacritics_what_the_passport_is(
+    db: Database, settings: Settings, nlu_parser: Any
+):
+    bot = BotTester(engine=Engine(db=db, settings=settings, parser=nlu_parser), user_id="pasas")
+    for step in ("/start", "lietuviskai", "sutinku", "gyvenu alytuje", "sportas"):
+        bot.say(step)
+    verify_dialog(
+        bot,
+        [
+            (
+                "kas yra alytaus pasas",
+                [
+                    "Alytiškio pasas – Alytaus bendruomenės nario kortelė jūsų telefone",
+                    "Pasą gausite pasiekę 3 lygį „Bendruomenės narys“ – 250 tšk. Dabar turite "
+                    "80 tšk., liko surinkti 170 tšk.",
+                    "Kaip surinkti taškų:",
+                    "• prisijungimas prie bendruomenės – 50 tšk.",
+                    "Partnerių nuolaidų kol kas nėra",
+                ],
+            )
+        ],
+    )

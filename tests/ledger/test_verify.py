@@ -8,7 +8,7 @@ from ledger.addresses import reward_id_for
 from ledger.deployment import open_ledger
 from ledger.models import LedgerEntry
 from ledger.outbox import sync
-from ledger.verify import ExpectedReward, verify
+from ledger.verify import ExpectedReward, check_rewards, verify
 from tests.ledger.conftest import add_rewards
 
 
@@ -48,3 +48,26 @@ def test_merkle_verify_uses_the_proofs_on_chain(db: Database, settings: Settings
     assert result.mismatched == ["reward:5"]
     assert result.unexpected == [reward_id_for(settings, "reward:9")]
     assert result.recorded == 18 and result.missing == []
+
+
+def test_the_public_check_asks_the_chain_in_both_modes_by_whole_or_short_id(
+    db: Database, settings: Settings
+):
+    """What the city register page shows a member who follows the link from /points."""
+    for mode in ("batch", "merkle"):
+        changed = settings.model_copy(update={"ledger_mode": mode, "ledger_batch_size": 8})
+        rewards = add_rewards(db, changed, 10, prefix=mode)
+        sync(db=db, settings=changed)
+        pending = add_rewards(db, changed, 1, prefix=f"{mode}-later")  # not synced yet
+        whole = reward_id_for(changed, rewards[3][0])
+        short = reward_id_for(changed, rewards[4][0])[2:14]
+        later = reward_id_for(changed, pending[0][0])
+        found = check_rewards(db=db, settings=changed, reward_ids=[whole, short, later, "abc"])
+        assert [(c.reward_id, c.recorded, c.points) for c in found] == [
+            (whole, True, rewards[3][2]),
+            (reward_id_for(changed, rewards[4][0]), True, rewards[4][2]),
+            (later, False, None),
+            ("abc", False, None),
+        ], mode
+        assert found[0].account == rewards[3][1] and found[0].block_number is not None
+        assert (found[0].root is not None) == (mode == "merkle")

@@ -252,10 +252,17 @@ def test_a_level_up_is_announced_once_on_the_members_latest_channel(db, settings
         )
         assert down.level_up is None and again.level_up is not None
 
-        announced = notifications_of(session, member, "rewards.level_up")
+        announced = notifications_of(session, member, "rewards.level_up_why")
         assert len(announced) == 1
         assert announced[0].platform == "discord"
-        assert announced[0].params == {"level": 2, "name_lt": "Kaimynas", "name_en": "Neighbour"}
+        assert announced[0].params == {
+            "level": 2,
+            "name_lt": "Kaimynas",
+            "name_en": "Neighbour",
+            "points": 20,
+            "total": 110,
+            "why": "r",  # staff's own reason for a manual award
+        }
         assert announced[0].dedupe_key == f"level_up:{member.id}:2"
 
 
