@@ -70,6 +70,9 @@ COMMAND_INTENTS = {
     "leaderboard": "leaderboard",
     "invite_friend": "invite",
 }
+# Commands that only show something: asked for in the middle of a question, they are
+# answered and the question asked again (the others change what the member is doing).
+LOOKUPS = frozenset({"my_points", "my_passport", "partner_offers", "leaderboard"})
 # Intents that may interrupt a question the member is in the middle of.
 INTERRUPTING = {*COMMAND_INTENTS, "privacy_export", "privacy_erase", "talk_to_human"}
 # Rate limited here; the web chat is limited at its door, with a 429 the page understands.
@@ -350,6 +353,8 @@ class Engine:
         intent, confidence = top_intent(turn.understand())
         if intent == "help" and confidence >= intents.ACT_ABOVE:
             return [self._help(turn), *asked_again[1:]]  # what the bot can do; still asking
+        if intent in LOOKUPS and confidence >= intents.ACT_ABOVE:
+            return [*self._act(turn, intent, turn.text), *asked_again[1:]]
         if intent in INTERRUPTING and confidence >= intents.ACT_ABOVE:
             return self._act(turn, intent, turn.text)
         if intents.plainly_a_question(turn, intent) and self.answer is not None:

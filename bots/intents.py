@@ -39,6 +39,15 @@ QUESTIONS = (
 
 # Intents a feature of the bot serves, and the word stems that show the member named it: the
 # model alone is not enough ("ar yra sunu dresiravimo aikstele?" reads as events at 0.83).
+# Intents that answer or steer rather than ask (an onboarding answer the model filed under
+# one of them is still an answer).
+NOT_ASKING = frozenset(
+    {"inform", "affirm", "deny", "greet", "thanks", "goodbye", "cancel", "change_language"}
+)
+# Intents whose examples are broad (any question about the city): a question filed under
+# one of them may still be an answer that names a place.
+LOOSE_INTENTS = frozenset({"service_question", "out_of_scope", "return_help"})
+
 FEATURES = {"mentoring": "mentor", "charity_volunteering": "mentor", "events": "events"}
 FEATURE_STEMS = {
     "mentor": ("mentor", "savanor", "volunt", "labdar", "charit"),
@@ -57,10 +66,16 @@ def plainly_a_question(turn: Turn, intent: str) -> bool:
     """A question about something else, asked while the bot waits for an answer: answered
     (or politely declined), and the open question asked again. It must ask (a question mark
     or a question word first) about a service or something out of scope; a statement
-    ("gyvenu Norvegijoje", `inform`) is an answer the question could not read, never a
-    question to file for staff."""
-    asking = (intent in QUESTIONS and intent != "inform") or intent == "out_of_scope"
-    return asking and looks_like_question(turn.text)
+    ("gyvenu Norvegijoje", `inform`), a yes or a no is an answer the question could not
+    read, never a question to file for staff."""
+    return intent not in NOT_ASKING and looks_like_question(turn.text)
+
+
+def asks_for_a_feature(intent: str, confidence: float) -> bool:
+    """An intent the bot serves by itself (the passport, events, news), said surely enough
+    that a question naming it is about it, even when it also names Alytus ("kas yra alytaus
+    pasas" asks about the passport; it does not say where one lives)."""
+    return intent not in NOT_ASKING and intent not in LOOSE_INTENTS and confidence >= ACT_ABOVE
 
 
 def top_intent(parse: dict[str, Any] | None) -> tuple[str, float]:

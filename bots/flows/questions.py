@@ -20,7 +20,7 @@ import pycountry
 
 from bots.flows import choices
 from bots.flows.base import Answered, Outcome, Pending
-from bots.intents import plainly_a_question, top_intent
+from bots.intents import asks_for_a_feature, plainly_a_question, top_intent
 from bots.messages import Button, Reply
 from bots.turn import Turn
 from community.members import record_consent
@@ -417,8 +417,11 @@ def asks_something_else(turn: Turn, key: str) -> bool:
     Alytus but is no answer to where one lives): the engine answers it and asks again."""
     if turn.payload or not turn.text:
         return False
-    if not plainly_a_question(turn, top_intent(turn.understand())[0]):
+    intent, confidence = top_intent(turn.understand())
+    if not plainly_a_question(turn, intent):
         return False
+    if asks_for_a_feature(intent, confidence):
+        return True
     return key not in ANSWERED_QUESTIONS or understood(turn, key) is None
 
 

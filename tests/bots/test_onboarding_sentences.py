@@ -146,3 +146,24 @@ def test_in_the_profile_menu_a_question_is_answered_not_taken_for_a_field(
     verify_dialog(member, [("I live in Ireland now, Cork", "Išsaugota")])
     profile = show(db, "persona")
     assert (profile["relation"], profile["country"], profile["city"]) == ("emigrant", "IE", "Cork")
+
+
+def test_asking_what_the_passport_is_while_joining_is_answered_and_joining_goes_on(
+    member: BotTester, db: Database
+):
+    """A question about the passport names Alytus ("kas yra alytaus pasas") but is no answer
+    to where one lives: it is answered and joining goes on."""
+    verify_dialog(
+        member,
+        [
+            ("/start", "Kokia kalba"),
+            ("lietuviskai", "Ar sutinkate?"),
+            ("sutinku", "Koks jūsų ryšys su Alytumi?"),
+            ("kas yra alytaus pasas?", ["Alytiškio pasas", "Kaip surinkti taškų",
+                                        "Koks jūsų ryšys su Alytumi?"]),
+            ("gyvenu norvegijoje, osle", "Kas jums įdomu?"),
+        ],
+    )  # fmt: skip
+    profile = show(db, "persona")
+    assert (profile["relation"], profile["country"], profile["city"]) == ("emigrant", "NO", "Oslo")
+    assert filed(db) == 0
