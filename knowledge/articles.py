@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from community.models import utcnow
+from community.timezones import DEFAULT_ZONE
 from knowledge.chunking import content_hash
 from knowledge.models import Article, ArticleRevision, ArticleStatus
 
@@ -101,6 +103,10 @@ class SaveResult:
     change: str
 
 
+# What members read of an article: a change to one of these, once members see it, makes the
+# article's "updated" date today (unless staff set that date themselves in the same change).
+_READ_FIELDS = ("title", "body", "source_urls", "valid_until")
+
 _CONTENT_FIELDS = (
     "title",
     "language",
@@ -183,6 +189,8 @@ def save_article(*, session: Session, draft: ArticleDraft, author: str) -> SaveR
     changed = _apply(article, content)
     if not changed:
         return SaveResult(article, SaveOutcome.UNCHANGED, "")
+    if article.status == ArticleStatus.PUBLISHED and _newly_read(changed):
+        article.updated = city_today()
     article.source_file = draft.source_file or article.source_file
     change = "changed " + ", ".join(changed)
     _record(session, article, author=author, change=change)
@@ -213,9 +221,36 @@ def set_status(*, session: Session, article_id: str, status: str, author: str) -
     if status not in set(ArticleStatus):
         raise InvalidArticle(f"unknown status {status!r} (draft, published, archived)")
     if article.status != status:
+        if status == ArticleStatus.PUBLISHED and _edited_since_published(session, article):
+            article.updated = city_today()
         article.status = status
         _record(session, article, author=author, change=f"status {status}")
     return article
+
+
+def city_today() -> date:
+    """Today's date in Alytus (an edit at 00:30 there is dated that day, not UTC's)."""
+    return datetime.now(ZoneInfo(DEFAULT_ZONE)).date()
+
+
+def _newly_read(changed: list[str]) -> bool:
+    return "updated" not in changed and any(name in _READ_FIELDS for name in changed)
+
+
+def _edited_since_published(session: Session, article: Article) -> bool:
+    """Whether members will read something new when the article is published: what they read
+    differs from its last published revision (or it was never published and has no date)."""
+    published = [
+        revision.snapshot
+        for revision in article_revisions(session=session, article_id=article.id)
+        if revision.snapshot.get("status") == ArticleStatus.PUBLISHED
+    ]
+    if not published:
+        return article.updated is None
+    last, now = published[-1], snapshot(article)
+    if last.get("updated") != now.get("updated"):
+        return False  # staff dated this edit themselves
+    return any(last.get(name) != now.get(name) for name in _READ_FIELDS)
 
 
 def publish_article(*, session: Session, article_id: str, author: str) -> Article:

@@ -15,7 +15,7 @@ from community.members import get_or_create_member
 from community.models import Notification
 from community.settings import Settings
 from knowledge.answers import Answer, answer_question
-from knowledge.articles import get_article
+from knowledge.articles import city_today, get_article
 from knowledge.demo import ARTICLES_DIR
 from knowledge.importer import import_paths
 from knowledge.inbox import list_unanswered, record_unanswered
@@ -99,9 +99,32 @@ def test_an_editor_changes_a_fee_and_the_bot_answers_with_the_new_one(
     answer = ask(demo, settings, FEE_QUESTION)
     assert answer.sources[0].id == "en-kindergartens"
     assert "3.95" in answer.text and "3.40" not in answer.text
+    assert answer.sources[0].updated == city_today()  # not the old date beside the new fee
     [entry] = audit(demo, "kb.save")
     assert entry.target == "en-kindergartens" and entry.staff_email == "editor@alytus.test"
     assert FEE_LINE in entry.before["body"] and NEW_FEE_LINE in entry.after["body"]
+
+
+def test_a_date_staff_give_is_kept_and_a_draft_edit_is_dated_when_published(
+    demo: Database, settings: Settings, staff_as: Callable[..., StaffBrowser]
+):
+    editor = staff_as("editor")
+    fields = edit(editor, "en-kindergartens", updated="2026-01-15")
+    fields["body"] = fields["body"].replace("3.40", "3.60")
+    editor.post("/admin/kb/article/en-kindergartens", {**fields, "action": "save"})
+    assert ask(demo, settings, FEE_QUESTION).sources[0].updated.isoformat() == "2026-01-15"
+
+    editor.post("/admin/kb/article/en-kindergartens/archive")
+    fields = edit(editor, "en-kindergartens")
+    fields["body"] = fields["body"].replace("3.60", "3.70")
+    editor.post("/admin/kb/article/en-kindergartens", {**fields, "action": "save"})
+    with demo.session() as session:  # an archived article's edit is not read by anyone yet
+        assert get_article(session=session, article_id="en-kindergartens").updated.isoformat() == (
+            "2026-01-15"
+        )
+    editor.post("/admin/kb/article/en-kindergartens/publish")
+    answer = ask(demo, settings, FEE_QUESTION)
+    assert "3.70" in answer.text and answer.sources[0].updated == city_today()
 
 
 def test_a_new_article_is_a_draft_until_published_and_publishing_tells_who_asked(
