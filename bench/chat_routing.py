@@ -1,6 +1,6 @@
 """The labelled knowledge-base questions typed into the whole bot, as members type them.
 
-    .venv/bin/python bench/chat_routing.py [QUESTIONS.jsonl ...]
+    .venv/bin/python bench/chat_routing.py [QUESTIONS.jsonl ...] [--split tune|held_out]
 
 bench/kb_eval.py measures the knowledge base alone; here each question goes through the
 engine (NLU first, then whatever it routes to), once from a joined member and once as the
@@ -9,12 +9,15 @@ question ended: cited (an expected article is the source), other article, declin
 know"), out of scope (the intent's polite refusal), joining (onboarding began) or elsewhere
 (a command, a flow, a clarifying question). In-scope questions should be cited; out-of-scope
 ones declined or refused (a stranger may be invited to join instead). Runs in a scratch
-ALYTUS_HOME with the demo articles.
+ALYTUS_HOME with the demo articles. With --split, the calibration questions of that part
+(knowledge/demo/calibration-questions.jsonl, written independently of the code) are typed
+instead: "tune" was looked at while building, "held_out" never was; quote the latter.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -28,7 +31,7 @@ from bots.testing import BotTester
 from community.database import Database, migrate
 from community.settings import Settings
 from knowledge.answers import answer_question
-from knowledge.demo import ARTICLES_DIR, DEV_QUESTIONS, MEMBER_QUESTIONS
+from knowledge.demo import ARTICLES_DIR, CALIBRATION_QUESTIONS, DEV_QUESTIONS, MEMBER_QUESTIONS
 from knowledge.evaluation import read_questions
 from knowledge.importer import import_paths
 from knowledge.models import Article
@@ -60,17 +63,33 @@ def outcome(text: str, expected: tuple[str, ...], titles: dict[str, str]) -> str
     return "elsewhere"
 
 
+def split_file(split: str, folder: Path) -> Path:
+    """The calibration questions of one part, as a file read_questions reads."""
+    lines = CALIBRATION_QUESTIONS.read_text(encoding="utf-8").splitlines()
+    chosen = [line for line in lines if line.strip() and json.loads(line)["split"] == split]
+    path = folder / f"calibration-{split}.jsonl"
+    path.write_text("\n".join(chosen) + "\n", encoding="utf-8")
+    return path
+
+
 def main() -> None:
-    paths = [Path(arg) for arg in sys.argv[1:]] or [DEV_QUESTIONS, MEMBER_QUESTIONS]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path)
+    parser.add_argument("--split", choices=("tune", "held_out"))
+    args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="chat-routing-"))
+    paths = list(args.paths)
+    if args.split:
+        paths.append(split_file(args.split, home))
+    paths = paths or [DEV_QUESTIONS, MEMBER_QUESTIONS]
     settings = Settings(home=home)
     migrate(settings.resolved_database_url, SCHEMAS)
     db = Database.from_settings(settings)
     import_paths(db=db, paths=[ARTICLES_DIR])
     with db.session() as session:
         titles = {article.id: article.title for article in session.exec(select(Article)).all()}
-    parser = load_parser(cache_dir=settings.nlu_cache_dir)
-    engine = Engine(db=db, settings=settings, parser=parser, answer=answer_question)
+    nlu = load_parser(cache_dir=settings.nlu_cache_dir)
+    engine = Engine(db=db, settings=settings, parser=nlu, answer=answer_question)
     members = {}
     for language, steps in JOIN.items():
         members[language] = BotTester(engine=engine, user_id=f"member-{language}")
