@@ -31,7 +31,7 @@ from bots.flows.onboarding import STEPS as ONBOARDING_STEPS
 from bots.flows.onboarding import OnboardingFlow
 from bots.flows.privacy import PrivacyFlow
 from bots.flows.profile import ProfileFlow
-from bots.flows.questions import QUESTIONS
+from bots.flows.questions import QUESTIONS, consent_why
 from bots.input import clean_text, has_words
 from bots.intents import Understanding, top_intent
 from bots.invitations import invitation
@@ -51,6 +51,7 @@ from community.models import Conversation, Member
 from community.rate_limits import allow
 from community.settings import Settings
 from community.updates import claim_update
+from nlu.text import looks_like_question
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,15 @@ INTERRUPTING = {*COMMAND_INTENTS, "privacy_export", "privacy_erase", "talk_to_hu
 RATE_LIMITED = ("telegram", "discord", "messenger")
 # What any first visit writes; a visitor who wrote nothing else is not kept as a member.
 LEFT_BY_ANY_VISIT = {"member", "channelidentity", "conversation", "activity"}
+
+
+def _asks_why_at_consent(turn: Turn, intent: str) -> bool:
+    """At the consent question, "kam jums mano duomenys?" (or help) asks about the data: it
+    gets why, not the command menu. Erasure, export and the like still do what they say."""
+    at_consent = turn.conversation.flow == "onboarding" and turn.conversation.step == "consent"
+    return at_consent and (
+        intent == "help" or (intent not in INTERRUPTING and looks_like_question(turn.text or ""))
+    )
 
 
 def _at_the_door(turn: Turn) -> bool:
@@ -351,6 +361,8 @@ class Engine:
         """A member in the middle of a question asked for something else ('atsaukti', or a
         service question): do that; a question is answered and the open one asked again."""
         intent, confidence = top_intent(turn.understand())
+        if _asks_why_at_consent(turn, intent):
+            return [consent_why(turn)]
         if intent == "help" and confidence >= intents.ACT_ABOVE:
             return [self._help(turn), *asked_again[1:]]  # what the bot can do; still asking
         if intent in LOOKUPS and confidence >= intents.ACT_ABOVE:

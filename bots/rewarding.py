@@ -65,7 +65,8 @@ def register_check_url(turn: Turn, reward_ids: list[str]) -> str:
 
 def points(turn: Turn) -> list[Reply]:
     """Balance, level, what the next level needs, and the latest rewards: whether each is in
-    the city register, with one link to check them there (never a transaction hash)."""
+    the city register, with one link to check them there (never a transaction hash); then
+    how to earn more."""
     if turn.member.onboarded_at is None:
         return [_not_member(turn)]
     standing = standing_of(session=turn.session, member_id=turn.member_id)
@@ -99,6 +100,7 @@ def points(turn: Turn) -> list[Reply]:
     if recorded:
         lines.append(turn.t("rewards.register_about"))
         links = (Link(turn.t("rewards.register_check"), register_check_url(turn, recorded)),)
+    lines += ["", *_how_to_earn(turn)]  # "kaip gauti daugiau tasku" asks this too
     buttons = (turn.button("menu.passport", "/passport"), turn.button("menu.offers", "/offers"))
     return [Reply(text="\n".join(lines), buttons=buttons, links=links)]
 

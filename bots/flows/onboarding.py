@@ -17,6 +17,7 @@ from community.campaigns import mark_joined, mark_onboarded
 from community.members import ensure_referral_code, member_by_referral_code
 from community.models import Member, utcnow
 from community.profile import Relation
+from rewards.journal import standing_of
 
 STEPS = ("language", "consent", "relation", "place", "interests", "return")
 
@@ -34,6 +35,10 @@ class OnboardingFlow:
 
     def start(self, turn: Turn, referral_code: str | None = None) -> list[Reply]:
         replies: list[Reply] = []
+        step = turn.conversation.step if turn.conversation.flow == self.name else None
+        if step and step != STEPS[0] and not referral_code:
+            # a new tab or device sends /start again: pick the joining up, don't begin anew
+            return [Reply(text=turn.t("joining.resume")), QUESTIONS[step].ask(turn)]
         turn.finish()
         campaign = referral_code and mark_joined(
             session=turn.session, token=referral_code, member_id=turn.member_id
@@ -83,9 +88,13 @@ class OnboardingFlow:
             mark_onboarded(session=turn.session, member_id=turn.member_id)
         link = referral_link(turn.settings, turn.incoming.platform, code)
         turn.finish()
+        text = turn.t("onboarding.done", code=code, link=link)
+        earned = standing_of(session=turn.session, member_id=turn.member_id).points
+        if first_time and earned:
+            text += "\n" + turn.t("joining.points_earned", points=earned)
         return [
             Reply(
-                text=turn.t("onboarding.done", code=code, link=link),
+                text=text,
                 buttons=(
                     turn.button("menu.profile", "/profile"),
                     turn.button("menu.help", "/help"),

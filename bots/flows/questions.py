@@ -21,7 +21,7 @@ import pycountry
 from bots.flows import choices
 from bots.flows.base import Answered, Outcome, Pending
 from bots.intents import asks_for_a_feature, plainly_a_question, top_intent
-from bots.messages import Button, Reply
+from bots.messages import Button, Link, Reply
 from bots.turn import Turn
 from community.members import record_consent
 from community.profile import ConsentPurpose, Interest, Relation, ReturnIntention
@@ -137,18 +137,32 @@ CONSENT_BUTTONS = {
 }
 
 
+def privacy_notice_url(turn: Turn) -> str:
+    return f"{turn.settings.public_url.rstrip('/')}/privacy?lang={turn.language}"
+
+
+def consent_buttons(turn: Turn) -> tuple[Button, ...]:
+    return tuple(turn.button(key, f"consent:{value}") for value, key in CONSENT_BUTTONS.items())
+
+
+def consent_why(turn: Turn) -> Reply:
+    """Why the data is asked for, for someone who asks at the consent question, and the
+    choice again (short: the notice they just read is not repeated)."""
+    link = Link(turn.t("privacy_page.title"), privacy_notice_url(turn))
+    return Reply(text=turn.t("joining.consent_why"), buttons=consent_buttons(turn), links=(link,))
+
+
 class ConsentQuestion:
     key = "consent"
     payload_prefix = "consent"
 
     def ask(self, turn: Turn) -> Reply:
-        url = f"{turn.settings.public_url.rstrip('/')}/privacy?lang={turn.language}"
-        return Reply(
-            text=turn.t("consent.notice", version=turn.settings.privacy_notice_version, url=url),
-            buttons=tuple(
-                turn.button(key, f"consent:{value}") for value, key in CONSENT_BUTTONS.items()
-            ),
+        notice = turn.t(
+            "consent.notice",
+            version=turn.settings.privacy_notice_version,
+            url=privacy_notice_url(turn),
         )
+        return Reply(text=notice, buttons=consent_buttons(turn))
 
     def answer(self, turn: Turn) -> Outcome:
         return choice_outcome(turn, self.payload_prefix, "consent", set(CONSENT_BUTTONS))

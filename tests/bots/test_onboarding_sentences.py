@@ -167,3 +167,26 @@ def test_asking_what_the_passport_is_while_joining_is_answered_and_joining_goes_
     profile = show(db, "persona")
     assert (profile["relation"], profile["country"], profile["city"]) == ("emigrant", "NO", "Oslo")
     assert filed(db) == 0
+
+
+def test_asking_why_at_the_consent_question_gets_why_and_joining_resumes_after_a_new_tab(
+    member: BotTester, db: Database
+):
+    """The emigrant asks what the data is for before agreeing, opens the chat again in a new
+    tab half-way (the page sends /start), and is told what joining earned."""
+    verify_dialog(
+        member,
+        [
+            ("/start", "Kokia kalba"),
+            ("lietuviskai", "Ar sutinkate?"),
+            ("o kas cia per duomenys? kam jums reikia", ["Duomenų reikia tik tam",
+                                                         "Ar sutinkate?"]),
+            ("sutinku", "Koks jūsų ryšys su Alytumi?"),
+            ("gyvenu norvegijoje, osle", "Kas jums įdomu?"),
+            ("/start", ["Tęskime ten, kur sustojome", "Kas jums įdomu?"]),
+            ("darbas ir renginiai", "Ar galvojate grįžti"),
+            ("gal po metu", ["Ačiū!", "Už prisijungimą jau gavote 80 tšk."]),
+        ],
+    )  # fmt: skip
+    assert "Štai ką galiu" not in member.text()  # the command menu never came up
+    assert show(db, "persona")["interests"] == ["jobs", "events"]

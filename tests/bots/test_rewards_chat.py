@@ -169,6 +169,9 @@ def test_in_lithuanian_typed_words_ask_for_points(
     for step in ("/start", "lietuviskai", "sutinku", "gyvenu alytuje", "sportas"):
         bot.say(step)
     verify_dialog(bot, [("kiek turiu tasku?", "Turite 80 tšk.")])
+    # how to earn more, with the rules as they stand
+    expected = ["Turite 80 tšk.", "Kaip surinkti taškų", "kvietimu (/invite) – 100 tšk."]
+    verify_dialog(bot, [("kaip gauti daugiau tasku", expected)])
 
 
 def test_the_mayors_invitation_reaches_active_members_who_answer_with_a_button(
