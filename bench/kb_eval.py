@@ -1,6 +1,11 @@
 """Knowledge-base answers on the dev questions, side by side with two baselines.
 
     .venv/bin/python bench/kb_eval.py [QUESTIONS.jsonl]
+    .venv/bin/python bench/kb_eval.py --split tune|held_out
+
+Without arguments it reads the dev questions; --split reads the lines of
+calibration-questions.jsonl marked with that split (the tune lines chose the features and
+weights; only the held-out lines measure them, so run it on held_out once, for the report).
 
 ours: hybrid retrieval + calibrated "don't know" + extractive answer (knowledge.answers).
 dense: a plain LangChain + Chroma retriever with the same e5 embeddings, top-3 articles; it
@@ -11,7 +16,8 @@ MRR, answer-fact recall, out-of-scope declined and latency p50/p95 for each.
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
 import tempfile
 from pathlib import Path
 
@@ -23,8 +29,14 @@ from admin.schema import SCHEMAS
 from community.database import Database, migrate
 from community.settings import Settings
 from knowledge.answers import answer_from_index
-from knowledge.demo import ARTICLES_DIR, DEV_QUESTIONS
-from knowledge.evaluation import EvalReport, Prediction, evaluate, read_questions
+from knowledge.demo import ARTICLES_DIR, CALIBRATION_QUESTIONS, DEV_QUESTIONS
+from knowledge.evaluation import (
+    EvalReport,
+    LabelledQuestion,
+    Prediction,
+    evaluate,
+    read_questions,
+)
 from knowledge.importer import import_paths
 from knowledge.index import KnowledgeIndex, embedded_text, get_index
 
@@ -51,8 +63,36 @@ def top_articles(chunk_ids: list[str], index: KnowledgeIndex, k: int = 3) -> lis
     return articles[:k]
 
 
+def split_questions(split: str) -> list[LabelledQuestion]:
+    """The calibration questions of one split ("tune" or "held_out"), no other line."""
+    questions = []
+    for line in CALIBRATION_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        data = json.loads(line) if line.strip() else None
+        if not data or data.get("split") != split:
+            continue
+        questions.append(
+            LabelledQuestion(
+                q=str(data["q"]),
+                lang=str(data.get("lang", "lt")),
+                expected_article_ids=tuple(data.get("expected_article_ids", ())),
+                answer_facts=tuple(data.get("answer_facts", ())),
+            )
+        )
+    return questions
+
+
 def main() -> None:
-    questions = read_questions(Path(sys.argv[1]) if len(sys.argv) > 1 else DEV_QUESTIONS)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("questions", nargs="?", type=Path, help="a labelled questions file")
+    parser.add_argument("--split", choices=("tune", "held_out"), help="calibration split")
+    args = parser.parse_args()
+    if args.split and args.questions:
+        parser.error("give a questions file or --split, not both")
+    if args.split:
+        questions = split_questions(args.split)
+        print(f"calibration-questions.jsonl, split {args.split}")
+    else:
+        questions = read_questions(args.questions or DEV_QUESTIONS)
     home = Path(tempfile.mkdtemp(prefix="kb-eval-"))
     settings = Settings(home=home)
     migrate(settings.resolved_database_url, SCHEMAS)

@@ -14,6 +14,8 @@ from sqlmodel import Session
 from bots.messages import Button, Link, Reply
 from bots.turn import Turn
 from community.activity import QUESTION, record_activity
+from community.members import consent_history
+from community.profile import ConsentPurpose
 from community.settings import Settings
 from knowledge.answers import Answer, Source
 from knowledge.inbox import record_unanswered
@@ -28,10 +30,31 @@ class AnswerFn(Protocol):
     ) -> Answer: ...
 
 
+# Quotation marks a title may already carry; the catalogue puts its own around the title.
+_QUOTES = (("„", "“"), ("“", "”"), ('"', '"'), ("«", "»"), ("'", "'"))
+
+
+def unquoted(title: str) -> str:
+    """The title without the quotation marks around the whole of it ("„Ugdau alytiškį“"),
+    so the source line does not quote it twice."""
+    text = title.strip()
+    for opening, closing in _QUOTES:
+        inner = text[len(opening) : -len(closing)]
+        if len(text) > 2 and text.startswith(opening) and text.endswith(closing):
+            if opening not in inner and closing not in inner:
+                return inner.strip()
+    return text
+
+
+# Quotes inside a title become the inner kind, as nested quotes are written („‚Grįžtu LT‘ –…“).
+_INNER_QUOTES = str.maketrans({"„": "‚", "“": "‘", "”": "’", '"': "'"})
+
+
 def _source_line(turn: Turn, source: Source) -> str:
+    title = unquoted(source.title).translate(_INNER_QUOTES)
     if source.updated:
-        return turn.t("kb.source_updated", title=source.title, updated=source.updated.isoformat())
-    return turn.t("kb.source", title=source.title)
+        return turn.t("kb.source_updated", title=title, updated=source.updated.isoformat())
+    return turn.t("kb.source", title=title)
 
 
 def render_answer(turn: Turn, answer: Answer) -> Reply:
@@ -47,15 +70,25 @@ def render_answer(turn: Turn, answer: Answer) -> Reply:
     return Reply(text="\n\n".join(parts), links=links)
 
 
-def render_dont_know(turn: Turn, answer: Answer) -> Reply:
-    """Said plainly, with the closest topics and a way to reach people."""
+def render_dont_know(turn: Turn, answer: Answer, filed: bool = True) -> Reply:
+    """Said plainly, with the closest topics and a way to reach people; whether the question
+    went to staff, as it did or did not."""
     buttons = [
         Button(label=_short(source.title), payload=f"{SUGGESTION_PREFIX}{source.id}")
         for source in answer.suggestions[:3]
     ]
     buttons.append(turn.button("intent.label_talk_to_human", "intent:talk_to_human"))
-    key = "kb.dont_know_topics" if answer.suggestions else "kb.dont_know"
+    key = "kb.dont_know" if filed else "kb.dont_know_not_kept"
+    key += "_topics" if answer.suggestions else ""
     return Reply(text=turn.t(key), buttons=tuple(buttons))
+
+
+def declined_to_join(turn: Turn) -> bool:
+    """The member said no to keeping their data ("Nesutinku"): what they type is not kept,
+    as the bot then promised."""
+    history = consent_history(session=turn.session, member_id=turn.member_id)
+    said = [record.granted for record in history if record.purpose == ConsentPurpose.MEMBERSHIP]
+    return bool(said) and not said[-1]
 
 
 def _short(title: str) -> str:
@@ -85,6 +118,8 @@ def answer_replies(turn: Turn, question: str, answer_fn: AnswerFn) -> list[Reply
     _count(turn, answer.answered)
     if answer.answered:
         return [render_answer(turn, answer)]
+    if declined_to_join(turn):
+        return [render_dont_know(turn, answer, filed=False)]
     record_unanswered(
         session=turn.session,
         question=question,

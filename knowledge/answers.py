@@ -1,68 +1,55 @@
-"""Answer a member's question from the published articles, with sources, or say we do not know.
+"""Answer a member's question from the published articles, with its source, or say we do not know.
 
-The default answer is extractive: the passage of the best article that answers, trimmed to a
-few sentences, word for word, so no fact is ever invented. With ALYTUS_LLM_PROVIDER set, an
-LLM may rewrite it from the same passages (`knowledge.llm`); when it fails, is slow or breaks
-a rule, the extractive answer stands. The bots render an `Answer` in the member's language
-(any fixed wording such as "Updated" lives in their catalogues, not here).
+The default answer is extractive: the passage of the article that answers (a paragraph, or a
+list with the line that leads it), word for word and whole, so no fact is ever invented and no
+sentence loses what gives it meaning. One article is the source, in the member's language
+unless only the other language's article answers. With ALYTUS_LLM_PROVIDER set, an LLM may
+rewrite the answer from the same passages (`knowledge.llm`); when it fails, is slow or breaks a
+rule, the extractive answer stands. The bots render an `Answer` in the member's language (any
+fixed wording such as "Updated" lives in their catalogues, not here).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
 from sqlmodel import Session
 
 from community.settings import Settings
-from knowledge.chunking import LIST_ITEM, SENTENCE_END, Chunk
-from knowledge.index import IndexedArticle, KnowledgeIndex, get_index, indexed_text
-from knowledge.retrieval import ArticleHit, search
-from knowledge.text import (
-    GENERIC_STEMS,
-    STOP_WORDS,
-    Correct,
-    fold,
-    is_asking_word,
-    question_concepts,
-    stem,
-    terms,
-    words,
+from knowledge.evidence import (
+    Evidence,
+    Question,
+    coverage,
+    matches,
+    prepare,
+    topic_concepts,
+    weigh,
 )
+from knowledge.index import IndexedArticle, KnowledgeIndex, get_index
+from knowledge.passages import Passage, gives, passage_terms
+from knowledge.retrieval import search
+from knowledge.text import STOP_WORDS, fold, stem, words
+
+__all__ = ["Answer", "Source", "answer_from_index", "answer_question", "topic_concepts"]
 
 MAX_QUESTION_CHARS = 500
-ANSWER_CHARS = 700
-SOURCE_SCORE_SHARE = 0.7
-OTHER_LANGUAGE_SHARE = 0.85
-# Passage selection (`extract`): units of the article's best chunks, scored by the question's
-# words they hold, plus the chunk's own rank as a prior; a few of the best are quoted.
-UNIT_CHUNKS = 4
-PRIOR_WEIGHT = 1.0
-KEEP_UNITS = 5
-KEEP_SHARE = 0.45
-LEAD_WORDS = 4
-PREFIX_CHARS = 7
-PREFIX_MATCH = 1.0
-# An article must hold this share of the question's topic words (weighted by rarity) to be
-# answered from (and, for a question with asking words, ranked by score times that share).
-MIN_TOPIC_COVERAGE = 0.3
+CANDIDATES = 6
+# An answer is one passage, with the one before it when it opens by pointing back ("Jis…"),
+# or a neighbour that adds what the question asks and the passage lacks (the amount beside
+# "who pays"), or the runner-up passage; all of it within this length.
+ANSWER_CHARS = 1000
+NEIGHBOUR_GAIN = 0.15  # share of the question's topic a neighbour must add
+# A second passage almost as good as the best is quoted too (whole, in the article's order).
+RUNNER_UP_SHARE = 0.7
+# The member's language first: its article is chosen when it answers and its ranking
+# probability trails the best article's by no more than this.
+LANGUAGE_MARGIN = 0.25
+# Closest topics offered with a "don't know": articles holding this share of the topic.
+SUGGESTION_COVERAGE = 0.3
 OFF_TOPIC_CONFIDENCE = 0.2
-ABBREVIATION_CHARS = 3
-_ABBREVIATIONS = frozenset({"tel", "mob", "pvz", "str", "kab", "etc", "approx"})
-
-# Confidence = logistic of the best passage's dense similarity and its BM25 score, fitted on
-# the development questions (knowledge/demo/dev-questions.jsonl); `alytus kb eval` re-checks.
-# The bias puts the 0.5 default threshold where 0.41 was on the fitted curve: the point that
-# answers the most in-scope questions of dev-questions.jsonl and member-questions.jsonl while
-# declining every out-of-scope one (a topic word no article holds already lowers the score).
-_DENSE_MEAN, _DENSE_SCALE, _DENSE_WEIGHT = 0.866, 0.030, 0.358
-_LEXICAL_MEAN, _LEXICAL_SCALE, _LEXICAL_WEIGHT = 2.408, 0.522, 1.770
-_LENGTH_MEAN, _LENGTH_SCALE, _LENGTH_WEIGHT = 1.623, 0.398, -0.288  # log content words
-_BIAS = 1.62
 
 # Places a member may ask about that are not Alytus: the knowledge base covers Alytus only,
 # so "kindergartens in Kaunas" is out of scope unless the passage itself names the place.
@@ -130,19 +117,6 @@ def clean_question(question: str) -> str:
     return text[:MAX_QUESTION_CHARS]
 
 
-def confidence_of(hit: ArticleHit, question: str) -> float:
-    """How sure we are that the hit answers: a logistic of dense similarity, BM25 (which
-    grows with the question's length, hence the length term) and the number of words."""
-    content_words = sum(word not in STOP_WORDS for word in words(question))
-    z = (
-        _DENSE_WEIGHT * (hit.dense - _DENSE_MEAN) / _DENSE_SCALE
-        + _LEXICAL_WEIGHT * (math.log1p(hit.bm25) - _LEXICAL_MEAN) / _LEXICAL_SCALE
-        + _LENGTH_WEIGHT * (math.log(max(content_words, 1)) - _LENGTH_MEAN) / _LENGTH_SCALE
-        + _BIAS
-    )
-    return 1.0 / (1.0 + math.exp(-z))
-
-
 def other_places(question: str) -> set[str]:
     """Places outside Alytus the question is about ("in Kaunas", not "from Kaunas")."""
     found = set()
@@ -166,211 +140,125 @@ def _place_of(word_stem: str) -> str | None:
     return None
 
 
-def topic_concepts(question: str, correct: Correct | None = None) -> list[frozenset[str]]:
-    """The question's words that say what it is about (asking words such as "kainuoja" and
-    "cost" left out), each with its forms in both languages."""
-    topic = [word for word in words(question) if not is_asking_word(word)]
-    return question_concepts(" ".join(topic), correct)
+def preferred(
+    evidence: list[Evidence], rank: Callable[[Evidence], float] = Evidence.rank_probability
+) -> tuple[Evidence, Evidence]:
+    """The article the ranking prefers, the member's language first (an article of theirs
+    trailing the best by at most LANGUAGE_MARGIN), and the best one of any language."""
+    by_rank = sorted(evidence, key=rank, reverse=True)
+    best = by_rank[0]
+    if not best.same_language:
+        floor = rank(best) - LANGUAGE_MARGIN
+        for candidate in by_rank[1:]:
+            if candidate.same_language and rank(candidate) >= floor:
+                return candidate, best
+    return best, best
 
 
-@lru_cache(maxsize=4096)
-def _article_terms(article: IndexedArticle, chunks: tuple[Chunk, ...]) -> frozenset[str]:
-    return frozenset(
-        term for chunk in chunks for term in terms(indexed_text(article, chunk), article.language)
+def options(
+    evidence: list[Evidence],
+    rank: Callable[[Evidence], float] = Evidence.rank_probability,
+    confidence: Callable[[Evidence], float] = Evidence.answer_probability,
+) -> list[tuple[Evidence, float]]:
+    """The articles that may answer, in the order they are tried, with the confidence each
+    carries: the preferred one, then the best one when it is in the other language. An
+    article in the member's language that holds as much of the topic as the best one carries
+    the best one's confidence too: the ranking already found it close, and the member reads it
+    in their own language."""
+    pick, best = preferred(evidence, rank)
+    if pick is best:
+        return [(pick, confidence(pick))]
+    own, other = confidence(pick), confidence(best)
+    if pick.coverage >= best.coverage:
+        own = max(own, other)
+    return [(pick, own), (best, other)]
+
+
+def choose(
+    evidence: list[Evidence],
+    minimum: float,
+    rank: Callable[[Evidence], float] = Evidence.rank_probability,
+    confidence: Callable[[Evidence], float] = Evidence.answer_probability,
+) -> tuple[Evidence, float] | None:
+    """The article that answers, with the confidence that it does: the first of `options`
+    that reaches `minimum`, None when neither does."""
+    return next(
+        ((candidate, p) for candidate, p in options(evidence, rank, confidence) if p >= minimum),
+        None,
     )
 
 
-def topic_coverage(index: KnowledgeIndex, hit: ArticleHit, concepts: list[frozenset[str]]) -> float:
-    """Share of the question's topic that the hit's article holds: its words known to the
-    knowledge base, weighted by how rare they are. 1.0 for a question with no topic words
-    ("how much does it cost"); 0.0 when none of its topic words is in any article."""
-    if not concepts:
-        return 1.0
-    state = index.state
-    lexical = state.lexical
-    held = _article_terms(hit.article, tuple(state.by_article[hit.article.id]))
-    total = covered = 0.0
-    for concept in concepts:
-        known = {term for form in concept if (term := lexical.known(form))}
-        if not known:
-            if concept & GENERIC_STEMS:
-                continue  # "noriu", "find": what the member wants to do, not the topic
-            # a topic no article holds ("vairuotojo pažymėjimas"): the rarest kind of word
-            total += lexical.term_idf("")
+def quote(evidence: Evidence, question: Question) -> list[Passage]:
+    """The passages that answer, in the article's order: the best one whole, the one before
+    when it opens by pointing back, and a neighbour that adds what the question asks."""
+    best = evidence.best_passage
+    if best is None:
+        return []
+    language = evidence.hit.article.language
+    passages = list(dict.fromkeys(p for p, _ in evidence.passages))
+    by_index = {p.index: p for p in passages}
+    chosen = [best]
+    if best.leans_back(language) and best.index - 1 in by_index:
+        chosen.insert(0, by_index[best.index - 1])
+    length = sum(len(p.text) for p in chosen)
+    if len(chosen) == 1:
+        neighbour = _neighbour(chosen, by_index, question, language)
+        if neighbour is not None and length + len(neighbour.text) <= ANSWER_CHARS:
+            chosen.append(neighbour)
+    if len(chosen) == 1 and len(evidence.passages) > 1:
+        (first, first_score), (second, second_score) = evidence.passages[:2]
+        fits = len(first.text) + len(second.text) <= ANSWER_CHARS
+        leans = second.leans_back(language) and second.index - 1 != first.index
+        if second_score >= RUNNER_UP_SHARE * first_score and fits and not leans:
+            chosen.append(second)
+    return sorted(chosen, key=lambda p: p.index)
+
+
+def _neighbour(
+    chosen: list[Passage], by_index: dict[int, Passage], question: Question, language: str
+) -> Passage | None:
+    """The passage next to the chosen one that adds most of the question's topic, or the
+    kind of fact asked for when the chosen one lacks it; None when neither adds anything."""
+    held = frozenset().union(*(passage_terms(p, language) for p in chosen))
+    text = " ".join(p.text for p in chosen)
+    base = coverage(question, held) if question.concepts else 1.0
+    kind_missing = bool(question.kinds) and not gives(text, question.kinds)
+    best: tuple[float, Passage] | None = None
+    for index in (chosen[0].index - 1, chosen[-1].index + 1):
+        neighbour = by_index.get(index)
+        if neighbour is None or neighbour.leans_back(language) and index < chosen[0].index:
             continue
-        weight = max(lexical.term_idf(term) for term in known)
-        total += weight
-        covered += weight if known & held else 0.0
-    return covered / total if total else 0.0
+        own = passage_terms(neighbour, language)
+        if not any(matches(concept, own) for concept in question.concepts):
+            continue  # not about the question at all
+        gain = (coverage(question, held | own) if question.concepts else 1.0) - base
+        if kind_missing and gives(neighbour.text, question.kinds):
+            gain += 1.0
+        if gain >= NEIGHBOUR_GAIN and (best is None or gain > best[0]):
+            best = (gain, neighbour)
+    return best[1] if best else None
 
 
-def _choose(hits: list[ArticleHit], language: str) -> tuple[ArticleHit, bool]:
-    """The best hit, preferring the member's language when its article is nearly as good."""
-    best = hits[0]
-    if best.article.language == language:
-        return best, False
-    for hit in hits[1:4]:
-        if hit.article.language == language and hit.score >= OTHER_LANGUAGE_SHARE * best.score:
-            return hit, False
-    return best, True
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """A sentence or list item an answer may quote, with what it belongs to."""
-
-    text: str
-    chunk: Chunk
-    position: int  # in the article, for putting the chosen units back in order
-    paragraph: int  # units of one paragraph that follow each other are quoted as one line
-    lead: str  # the line a list item belongs to ("Kontaktai:"), else ""
-    terms: frozenset[str]
-
-
-def _units(chunks: list[Chunk], language: str) -> list[_Unit]:
-    """Sentences and list items of the chunks. A short lead sentence ("Terminai.", a bold
-    label in the article) stays with the sentence after it; a list item knows its lead."""
-    units: list[_Unit] = []
-    for chunk in chunks:
-        lead = ""
-        for number, line in enumerate(chunk.text.splitlines()):
-            line = line.strip()
-            if not line:
-                continue
-            if LIST_ITEM.match(line):
-                parts = [line]
-            else:
-                lead = line if line.endswith(":") else ""
-                parts = sentences(line)
-                if len(parts) > 1 and len(parts[0].split()) <= LEAD_WORDS:
-                    parts[:2] = [f"{parts[0]} {parts[1]}"]
-            for part in parts:
-                own_lead = lead if LIST_ITEM.match(line) else ""
-                context = f"{chunk.heading} {own_lead} {part}"
-                units.append(
-                    _Unit(
-                        part,
-                        chunk,
-                        len(units) + 1000 * chunk.index,
-                        number + 1000 * chunk.index,
-                        own_lead,
-                        frozenset(terms(context, language)),
-                    )
-                )
-    return units
-
-
-def sentences(paragraph: str) -> list[str]:
-    """The sentences of a paragraph, not cut after an abbreviation or initial ("S. Dariaus
-    ir S. Girėno g. 1", "tel. 1883"): a sentence ends after a word of four letters or more."""
+def passage_text(passages: list[Passage]) -> str:
+    """The passages as the member reads them: a section heading once, paragraphs apart."""
     parts: list[str] = []
-    for part in SENTENCE_END.split(paragraph):
-        part = part.strip()
-        if not part:
-            continue
-        last = parts[-1].split()[-1].rstrip(".!?") if parts else ""
-        if parts and (len(last) <= ABBREVIATION_CHARS or last.lower() in _ABBREVIATIONS):
-            parts[-1] = f"{parts[-1]} {part}"
-        else:
-            parts.append(part)
-    return parts
+    heading = ""
+    for passage in passages:
+        if passage.heading and passage.heading != heading:
+            parts.append(passage.heading)
+            heading = passage.heading
+        parts.append(passage.text)
+    return "\n\n".join(parts)
 
 
-def _matches(concept: frozenset[str], unit_terms: frozenset[str]) -> float:
-    """1 when the unit has one of the word's forms, less for a shared long prefix
-    ("priešmokyklinukui" and "priešmokyklinio"), else 0."""
-    if concept & unit_terms:
-        return 1.0
-    for form in concept:
-        if len(form) < PREFIX_CHARS:
-            continue
-        for term in unit_terms:
-            if len(term) >= PREFIX_CHARS and (term.startswith(form) or form.startswith(term)):
-                return PREFIX_MATCH
-    return 0.0
-
-
-def _unit_scores(
-    units: list[_Unit], concepts: list[frozenset[str]], idf: Callable[[str], float]
-) -> list[float]:
-    """How much of the question each unit covers: its words weighted by how rare they are
-    in the knowledge base and how few of the article's units share them (a word the whole
-    article repeats, like its subject, does not tell which passage answers)."""
-    n = len(units)
-    matched = [[_matches(concept, unit.terms) for unit in units] for concept in concepts]
-    scores = [0.0] * n
-    for concept, row in zip(concepts, matched, strict=True):
-        spread = sum(value > 0 for value in row)
-        if not spread:
-            continue
-        weight = max(idf(form) for form in concept) * math.log1p(n / spread) / math.log1p(n)
-        for i, value in enumerate(row):
-            scores[i] += weight * value
-    return scores
-
-
-def extract(
-    hit: ArticleHit,
-    question: str,
-    idf: Callable[[str], float],
-    correct: Correct | None = None,
-) -> tuple[str, list[str]]:
-    """The passage that answers: the sentences and list items of the article that best
-    cover the question's words (rare ones count more), with the chunk ranking as a prior,
-    a few of them, word for word and in the article's order."""
-    language = hit.article.language
-    ranked = hit.chunks[:UNIT_CHUNKS]
-    top = ranked[0][1] or 1.0
-    prior = {chunk.index: score / top for chunk, score in ranked}
-    units = _units(sorted((chunk for chunk, _ in ranked), key=lambda c: c.index), language)
-    if not units:
-        return hit.best_chunk.text, [hit.best_chunk.text]
-    lexical = _unit_scores(units, question_concepts(question, correct), idf)
-    best_lexical = max(lexical) or 1.0
-    scores = [
-        lexical[i] / best_lexical + PRIOR_WEIGHT * prior[unit.chunk.index]
-        for i, unit in enumerate(units)
-    ]
-    order = sorted(range(len(units)), key=lambda i: scores[i], reverse=True)
-    keep: list[int] = []
-    length = 0
-    for i in order:
-        unit = units[i]
-        if keep and (scores[i] < KEEP_SHARE * scores[order[0]] or len(keep) >= KEEP_UNITS):
-            break
-        extra = len(unit.text) + (len(unit.lead) if unit.lead else 0)
-        if keep and length + extra > ANSWER_CHARS:
-            continue
-        keep.append(i)
-        length += extra
-    lines: list[str] = []
-    previous: _Unit | None = None
-    for i in sorted(keep, key=lambda i: units[i].position):
-        unit = units[i]
-        if unit.lead and unit.lead not in lines:
-            lines.append(unit.lead)
-        follows = (
-            previous is not None
-            and previous.paragraph == unit.paragraph
-            and previous.position + 1 == unit.position
-        )
-        if follows and not LIST_ITEM.match(unit.text):
-            lines[-1] = f"{lines[-1]} {unit.text}"
-        elif unit.text not in lines:
-            lines.append(unit.text)
-        previous = unit
-    chunks = sorted({units[i].chunk for i in keep}, key=lambda chunk: chunk.index)
-    return "\n".join(lines), [chunk.text for chunk in chunks]
-
-
-def _declined(hits: list[ArticleHit], language: str, confidence: float) -> Answer:
-    """ "Don't know", with the closest topics: only articles on the question's topic (see
-    `topic_coverage`), so a question about pizza is not offered the kindergarten fees."""
-    preferred = sorted(hits[:5], key=lambda hit: hit.article.language != language)
-    suggestions: list[Source] = []
-    for hit in preferred:
-        if len(suggestions) < 3:
-            suggestions.append(source_of(hit.article))
+def _declined(
+    evidence: list[Evidence], language: str, confidence: float, suggest: bool = True
+) -> Answer:
+    """ "Don't know", with the closest topics: only articles on the question's topic, so a
+    question about pizza is not offered the kindergarten fees."""
+    on_topic = [e for e in evidence if e.coverage >= SUGGESTION_COVERAGE] if suggest else []
+    on_topic.sort(key=lambda e: (not e.same_language, -e.rank_probability()))
+    suggestions = [source_of(e.hit.article) for e in on_topic[:3]]
     return Answer(False, "", [], round(confidence, 3), language, False, suggestions)
 
 
@@ -381,64 +269,62 @@ def answer_from_index(
     text = clean_question(question)
     if not any(word not in STOP_WORDS for word in words(text)) or _INSTRUCTION.search(fold(text)):
         return Answer(False, "", [], 0.0, language)
-    hits = search(index, text, limit=6)
-    if not hits:
+    asked, evidence = gather(index, text, language)
+    if not evidence:
         return Answer(False, "", [], 0.0, language)
-    concepts = topic_concepts(text, index.state.lexical.known)
-    # Asking words ("kiek kainuoja") pull the ranking towards any article about prices, so
-    # then the articles holding more of the topic go first; otherwise the ranking stands.
-    asking = any(is_asking_word(word) for word in words(text))
-    on_topic_score = {
-        id(hit): hit.score * (coverage if asking else 1.0)
-        for hit in hits
-        if (coverage := topic_coverage(index, hit, concepts)) >= MIN_TOPIC_COVERAGE
-    }
-    on_topic = sorted(
-        (hit for hit in hits if id(hit) in on_topic_score),
-        key=lambda hit: on_topic_score[id(hit)],
-        reverse=True,
-    )
-    if not on_topic:
-        return _declined([], language, min(confidence_of(hits[0], text), OFF_TOPIC_CONFIDENCE))
-    chosen, other_language = _choose(on_topic, language)
-    confidence = confidence_of(chosen, text)
-    places = other_places(text)
-    if places:
-        passage_places = {_place_of(stem(word, "lt")) for word in words(chosen.best_chunk.text)}
-        if not places <= passage_places:
-            confidence = min(confidence, 0.2)
+    top_confidence = max(e.answer_probability() for e in evidence)
+    if all(e.coverage < SUGGESTION_COVERAGE for e in evidence):
+        return _declined(evidence, language, min(top_confidence, OFF_TOPIC_CONFIDENCE), False)
     minimum = (
         settings.kb_min_confidence
         if settings
         else Settings.model_fields["kb_min_confidence"].default
     )
-    if confidence < minimum:
-        return _declined(on_topic, language, confidence)
-    sources = [source_of(chosen.article)]
-    for hit in on_topic:
-        if (
-            len(sources) < 3
-            and hit is not chosen
-            and on_topic_score[id(hit)] >= SOURCE_SCORE_SHARE * on_topic_score[id(chosen)]
-        ):
-            sources.append(source_of(hit.article))
-    lexical = index.state.lexical
-    body, passages = extract(chosen, text, lexical.term_idf, lexical.known)
+    on_place = on_the_place(evidence, text)
+    choice = choose(on_place, minimum) if on_place else None
+    if choice is None:
+        return _declined(evidence, language, min(top_confidence, minimum - 0.001))
+    chosen, confidence = choice
+    passages = quote(chosen, asked)
+    article = chosen.hit.article
     answer = Answer(
         True,
-        body,
-        sources,
+        passage_text(passages),
+        [source_of(article)],
         round(confidence, 3),
-        chosen.article.language,
-        other_language,
+        article.language,
+        not chosen.same_language,
         [],
-        passages,
+        [p.text for p in passages],
     )
     if settings is not None and settings.llm_provider:
         from knowledge.llm import rewrite_with_llm
 
         answer = rewrite_with_llm(answer, question=text, settings=settings, language=language)
     return answer
+
+
+def gather(index: KnowledgeIndex, question: str, language: str) -> tuple[Question, list[Evidence]]:
+    """The question as the evidence reads it, and the evidence for each of its search hits."""
+    hits = search(index, question, limit=CANDIDATES)
+    asked = prepare(question, index.state.lexical, language)
+    if not hits:
+        return asked, []
+    return asked, [weigh(index.state, hit, asked, hits[0].score, language) for hit in hits]
+
+
+def on_the_place(evidence: list[Evidence], question: str) -> list[Evidence]:
+    """The evidence for articles that can answer about the place asked: all of it, unless the
+    question is about another town ("darželiai Vilniuje") that an article does not name."""
+    places = other_places(question)
+    return [e for e in evidence if places <= _places_in(e)] if places else evidence
+
+
+def _places_in(evidence: Evidence) -> set[str | None]:
+    """Places outside Alytus the article's best passage or title names."""
+    passage = evidence.best_passage
+    text = f"{evidence.hit.article.title} {passage.text if passage else ''}"
+    return {_place_of(stem(word, "lt")) for word in words(text)}
 
 
 def answer_question(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 MAX_CHARS = 700
-MIN_CHARS = 160
+MIN_CHARS = 0
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -54,15 +54,15 @@ def split_units(text: str) -> list[str]:
     return units
 
 
-def _blocks(body: str) -> list[tuple[str, str]]:
+def blocks(body: str) -> list[tuple[str, str]]:
     """(heading, block) pairs: blocks are paragraphs, a list joined to its lead line."""
     heading = ""
-    blocks: list[tuple[str, str]] = []
+    found: list[tuple[str, str]] = []
     current: list[str] = []
 
     def close() -> None:
         if current:
-            blocks.append((heading, "\n".join(current).strip()))
+            found.append((heading, "\n".join(current).strip()))
             current.clear()
 
     for line in body.splitlines():
@@ -75,14 +75,14 @@ def _blocks(body: str) -> list[tuple[str, str]]:
             close()
             continue
         is_item = bool(LIST_ITEM.match(line))
-        if is_item and not current and blocks and blocks[-1][0] == heading:
-            lead = blocks[-1][1]
+        if is_item and not current and found and found[-1][0] == heading:
+            lead = found[-1][1]
             lead_last = lead.splitlines()[-1]
             if lead.endswith(":") or _BOLD_LEAD.match(lead_last) or LIST_ITEM.match(lead_last):
-                current.extend(blocks.pop()[1].splitlines())
+                current.extend(found.pop()[1].splitlines())
         current.append(line.rstrip())
     close()
-    return blocks
+    return found
 
 
 def _split_long(text: str) -> list[str]:
@@ -104,7 +104,7 @@ def _split_long(text: str) -> list[str]:
 def chunk_article(article_id: str, title: str, body: str) -> list[Chunk]:
     """The chunks of one article, numbered from 0; an H1 equal to the title is dropped."""
     merged: list[tuple[str, str]] = []
-    for heading, block in _blocks(body):
+    for heading, block in blocks(body):
         text = plain(block)
         if not text or text == plain(title):
             continue

@@ -26,10 +26,11 @@ from knowledge.chunking import Chunk, chunk_article
 from knowledge.embeddings import Embedder, default_embedder
 from knowledge.lexical import BM25Index, LexicalDocument
 from knowledge.models import Article, ArticleStatus
+from knowledge.passages import Passage, article_passages
 
 EMBED_BATCH = 32
 # Part of the collection name: changing how chunks are embedded starts a new collection.
-EMBEDDING_RECIPE = "v2"
+EMBEDDING_RECIPE = "v3"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class IndexState:
     by_article: dict[str, list[Chunk]] = field(default_factory=dict)
     lexical: BM25Index = field(default_factory=lambda: BM25Index([]))
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    passages: dict[str, list[Passage]] = field(default_factory=dict)
 
     def similarities(self, vector: np.ndarray, chunks: list[Chunk]) -> list[float]:
         """Cosine similarity of a query vector to chunks (vectors are unit length)."""
@@ -225,14 +227,16 @@ class KnowledgeIndex:
         articles = {article.id: _indexed(article) for article in published}
         bodies = {article.id: article.body for article in published}
         chunks_by_article: dict[str, list[Chunk]] = {}
+        passages: dict[str, list[Passage]] = {}
         for article_id, article in articles.items():
             previous = old.articles.get(article_id)
             if previous and previous.content_hash == article.content_hash:
                 chunks_by_article[article_id] = old.by_article[article_id]
+                passages[article_id] = old.passages[article_id]
             else:
-                chunks_by_article[article_id] = chunk_article(
-                    article_id, article.title, bodies[article_id]
-                )
+                body = bodies[article_id]
+                chunks_by_article[article_id] = chunk_article(article_id, article.title, body)
+                passages[article_id] = article_passages(article_id, article.title, body)
         self._chroma_hashes = None  # another process may have written to Chroma
         in_chroma = self._load_chroma_hashes()
         stale = [
@@ -276,7 +280,9 @@ class KnowledgeIndex:
                 for chunk_id, chunk in chunks.items()
             ]
         )
-        self._state = IndexState(fingerprint, articles, chunks, chunks_by_article, lexical, vectors)
+        self._state = IndexState(
+            fingerprint, articles, chunks, chunks_by_article, lexical, vectors, passages
+        )
         return SyncReport(len(articles), len(chunks), len(stale), len(removed))
 
     def reindex(

@@ -26,6 +26,17 @@ ASKING_WEIGHT = 0.25  # of a term that only asks for a price or amount ("kainuoj
 TYPO_MIN_CHARS = 5
 TYPO_LONG_CHARS = 11
 TYPO_SUBSTITUTION_CHARS = 7  # below it, only a missing or an extra letter is a typo
+# Lithuanian verb prefixes, longest first: a member's "užregistruoti" or "išsikviesti" meets the
+# article's "registruoti", "kviesti" when the prefixed form is in no article.
+_PREFIXES = tuple(
+    sorted(
+        """uzsi issi nusi pasi atsi susi prisi apsi isi uz is at nu pa per pri su ap pra par
+        api be""".split(),
+        key=len,
+        reverse=True,
+    )
+)
+PREFIX_REST_CHARS = 5  # what a prefix leaves must be a word of its own, not "vez" of "isvez"
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,7 @@ class BM25Index:
         self.frequency = document_frequency
         self._corrections: dict[str, str | None] = {}
         self._initials: dict[str, list[str]] | None = None
+        self._starts: dict[int, dict[str, frozenset[str]]] = {}
         self.idf = np.log1p((n - document_frequency + 0.5) / (document_frequency + 0.5))
         average = float(lengths.mean()) if n else 1.0
         norm = K1 * (1 - B + B * lengths[row_index] / max(average, 1.0))
@@ -80,6 +92,10 @@ class BM25Index:
         if len(term) < TYPO_MIN_CHARS or term.isdigit():
             return None
         if term not in self._corrections:
+            unprefixed = self._unprefixed(term)
+            if unprefixed is not None:
+                self._corrections[term] = unprefixed
+                return unprefixed
             limit = 2 if len(term) >= TYPO_LONG_CHARS else 1
             candidates = self._by_initial().get(term[0], [])
             found = process.extract(
@@ -94,6 +110,35 @@ class BM25Index:
             )
             self._corrections[term] = best[0] if best else None
         return self._corrections[term]
+
+    def _unprefixed(self, term: str) -> str | None:
+        """The known term a Lithuanian verb prefix hides ("uzregistruo" -> "registruo")."""
+        for prefix in _PREFIXES:
+            rest = term[len(prefix) :]
+            known = len(rest) >= PREFIX_REST_CHARS and rest in self.vocabulary
+            if known and term.startswith(prefix):
+                return rest
+        return None
+
+    def terms_starting(self, start: str) -> frozenset[str]:
+        """Known terms that open with `start` ("kompens" -> "kompensacij", "kompensuoj")."""
+        if len(start) not in self._starts:
+            starts: dict[str, set[str]] = {}
+            for term in self.vocabulary:
+                if len(term) >= len(start):
+                    starts.setdefault(term[: len(start)], set()).add(term)
+            self._starts[len(start)] = {key: frozenset(value) for key, value in starts.items()}
+        return self._starts[len(start)].get(start, frozenset())
+
+    def concept_idf(self, forms: frozenset[str] | set[str]) -> float:
+        """How rare a word is, counting every chunk that holds one of its forms (a word held
+        in one language's form is not made rare by a rare spelling in the other's)."""
+        columns = [self.vocabulary[form] for form in forms if form in self.vocabulary]
+        if not columns:
+            return self.term_idf("")
+        n = len(self.ids)
+        df = int((self.matrix[:, columns].getnnz(axis=1) > 0).sum())
+        return float(math.log1p((n - df + 0.5) / (df + 0.5)))
 
     def _frequency_of(self, term: str) -> int:
         column = self.vocabulary.get(term)

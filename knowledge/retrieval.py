@@ -20,6 +20,7 @@ CHUNK_RRF_K = 2
 CANDIDATES = 40
 LEXICAL_WEIGHT = 1.5  # members type short, diacritic-less questions; e5 reads them less well
 DENSE_WEIGHT = 1.0
+SURE_ARTICLES = 2  # the best articles of each ranking, kept as candidates whatever the fusion
 
 
 @dataclass
@@ -32,6 +33,7 @@ class ArticleHit:
     lexical: float = 0.0
     bm25: float = 0.0
     chunks: list[tuple[Chunk, float]] = field(default_factory=list)
+    similarity: dict[str, float] = field(default_factory=dict)  # chunk id -> cosine
 
     @property
     def best_chunk(self) -> Chunk:
@@ -78,9 +80,28 @@ def search(index: KnowledgeIndex, question: str, limit: int = 5) -> list[Article
         scores = [score for _, score in hit.chunks]
         hit.score = scores[0] + 0.1 * sum(scores[1:2])
     ranked = sorted(hits.values(), key=lambda hit: hit.score, reverse=True)[:limit]
+    # Rank fusion can bury an article only one ranking finds, however far ahead it is there
+    # (BM25 alone finds "Trečiojo amžiaus universitetas" for "university of the third age"):
+    # each ranking's best articles stay candidates, for the answer's evidence to weigh.
+    for ranking in (lexical, dense):
+        for article_id in _best_articles(state, ranking, SURE_ARTICLES):
+            hit = hits.get(article_id)
+            if hit is not None and hit not in ranked:
+                ranked.append(hit)
     for hit in ranked:
         _rank_chunks(state, hit, vector, question)
     return ranked
+
+
+def _best_articles(state: IndexState, ranking: list[tuple[str, float]], count: int) -> list[str]:
+    found: list[str] = []
+    for chunk_id, _ in ranking:
+        article_id = state.chunks[chunk_id].article_id
+        if article_id not in found:
+            found.append(article_id)
+            if len(found) == count:
+                break
+    return found
 
 
 def _rank_chunks(state: IndexState, hit: ArticleHit, vector: np.ndarray, question: str) -> None:
@@ -98,6 +119,7 @@ def _rank_chunks(state: IndexState, hit: ArticleHit, vector: np.ndarray, questio
         for chunk in chunks
     ]
     hit.dense = max(similarities)
+    hit.similarity = {chunk.id: value for chunk, value in zip(chunks, similarities, strict=True)}
     fused = [0.0] * len(chunks)
     for values in (similarities, overlap):
         order = sorted(range(len(chunks)), key=lambda i: values[i], reverse=True)

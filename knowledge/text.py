@@ -35,7 +35,7 @@ _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+", re.UNICODE)
 
 # Endings longest first; a stem keeps at least MIN_STEM characters. Folded forms only:
 # nouns and adjectives in the seven cases, singular and plural; verbs (infinitive, present,
-# past, future, imperative, reflexive); colloquial forms ("uzregistruot", "alytuj").
+# past, future, imperative, reflexive); colloquial forms ("uzregistruot", "alytuj", "vaikam").
 _LT_ENDINGS = tuple(
     sorted(
         set(
@@ -44,7 +44,7 @@ _LT_ENDINGS = tuple(
             uoju osios ieji uosi iems ioms iais iomis imis ems oms ams ose uose ais ies ius
             iai iui iumi ioje yje oje eje uje iu io ia ai as is ys us os es ei ui mis ami
             emis ame yse ese aus uj oj ej yj a e i o u y tis ti t siu si sime site s au ate
-            ome ote ime ite kite kime sis osi asi esi isi damas dama ant int
+            ome ote ime ite kite kime sis osi asi esi isi damas dama ant int om am
             """.split()
         ),
         key=len,
@@ -55,11 +55,15 @@ MIN_STEM = 4
 
 _LT_STOP = frozenset(
     """
-    a ar as bei bet buvo bus but da del dar daug gal galima i iki ir is ja jai jam jas jei
+    a ar as bei bet buvo bus but da del dar daug gal galima i iki ir is ja jai jam jas jei ji
     jie jis jo ju juos ka kad kai kaip kam kas kiek kur kuri kurie kurio kuris kuo mane man
     mano mes mums mus na ne nei nors nuo o pagal per po prie reik reikia sau save savo su
     ta tai tas ten tie tik to tu tuo uz va yra yr jau kokia koks kokie kokios kokiu kada
     nes gali ka ko labai tiesa kodel kuria kurias kuriuos koki kokiu sito sis si sita sie sios
+    kokiais kokias kokio kokiam kokiame kokioje kokiomis kokie kokios kurio kuriam kuriame kurioje
+    kuriuo kurios kuriu kuriais kuriomis kelinta kelinto kelintas kelinti kelintos esu esam esame
+    esate esi buna busiu butu but buti musu jusu tavo mudu dabar vis visai pats pati paciam paciai
+    patys patiems nu cia ten sitas sita tas tokia toks tokie max maks
     """.split()
 )
 _EN_STOP = frozenset(
@@ -68,7 +72,9 @@ _EN_STOP = frozenset(
     had has have how i if in into is it its me my of on or our should so some than that
     the their them then there these they this to was we were what when where which who
     whom why will with would you your yours i'm it's can't what's where's do does much
-    many there's also just still please tell know
+    many there's also just still please tell know he she her his him hers us im i've we're we've
+    they're you're isn't aren't don't doesn't didn't can't cant dont doesnt didnt wont won't
+    anyone someone anybody somebody anything something here only
     """.split()
 )
 STOP_WORDS = _LT_STOP | _EN_STOP
@@ -175,10 +181,13 @@ def query_terms(text: str, correct: Correct | None = None) -> list[str]:
     return list(seen)
 
 
-# Words that say what kind of answer is wanted (a price, an amount), not what it is about:
+# Words that say what kind of answer is wanted (a price, an address), not what it is about:
 # "kiek kainuoja šiukšlių išvežimas" is about rubbish collection, so they weigh little in the
 # lexical search and do not count as the question's topic.
-_ASKING = "kainuoja kainuoti kainuos kainavo kaina kainos cost costs price prices much many"
+_ASKING = (
+    "kainuoja kainuoti kainuos kainavo kaina kainos cost costs price prices much many "
+    "moketi moket mokesiu daugiausia maziausiai adresas adresu address"
+)
 ASKING_STEMS = frozenset(stem(w, language) for w in _ASKING.split() for language in ("lt", "en"))
 
 
@@ -187,17 +196,57 @@ def is_asking_word(word: str) -> bool:
     return any(stem(word, language) in ASKING_STEMS for language in ("lt", "en"))
 
 
-# Words that say what the member wants to do, not what about ("noriu rasti", "how do I get"):
-# a question's topic is its other words, so these do not count against an article lacking them.
+# Words that say what the member wants to do, not what about ("noriu rasti", "how do I get"),
+# who it is for ("mamai", "my husband") or when they ask ("šiandien"): a question's topic is its
+# other words, so these do not count against an article lacking them; nor does "old" in
+# Lithuanian ("sena sofa"), which says which thing, not which service.
 _GENERIC = """
 noriu norim norime noreciau norecau reikia reiketu reikes gauti gaut rasti rast daryti daryt
 padaryti suzinoti suzinot suzinoju pasakykit pasakyk pasakykite prasau prasom sveiki labas
-laba diena aciu galiu galite galeciau kreiptis ieskau ieskoti pradeti pradet
-want wanted need needs find get getting know help tell please hello hi thanks thank
+laba diena aciu galiu galite galeciau kreiptis ieskau ieskoti pradeti pradet turiu turim
+turime turit turite reiks reiketu paklausti paklaust klausti klausiu klausimas noreciau norejau
+gaut gauti gausiu gausim gaunu gali galim galima galetu sakykit sakykite atlikti atlikt
+want wanted need needs needed find get gets getting got know help tell please hello hi thanks
+thank give gives take takes go goes going
+mama mamai mamos mociute mociutei senele senelis seneliui tetis teciui teti tevas tevui vyras
+vyrui zmona zmonai sutuoktinis sutuoktiniui anukas anukui brolis sesuo kaimynas kaimynai
+mum mom mother dad father husband wife spouse partner grandma grandpa grandmother grandfather
+grandson granddaughter grandchild brother sister neighbour neighbor neighbours neighbors
+siandien rytoj vakar ryte rytais naktj nakti today tomorrow yesterday morning night tonight
+sena senas seni senu senus senos senam senoji senasis
 """
 GENERIC_STEMS = frozenset(
     stem(word, language) for word in _GENERIC.split() for language in ("lt", "en")
 )
+
+
+# Countries other than Lithuania, by their one-word names in both languages (CLDR's, through
+# babel, and the short ones people use): where a member lives or comes back from ("grįžtam iš
+# Norvegijos") says nothing about which service the question is about.
+_COUNTRY_ALIASES = "anglija britanija skotija amerika jav england britain scotland america usa uk"
+_NOT_ABROAD = frozenset({"LT", "EU", "EZ", "UN"})
+
+
+@lru_cache(maxsize=1)
+def _abroad_stems() -> frozenset[str]:
+    from babel import Locale
+
+    names = _COUNTRY_ALIASES.split()
+    for language in ("lt", "en"):
+        territories = Locale(language).territories
+        names += [
+            name
+            for code, name in territories.items()
+            if code.isalpha() and code not in _NOT_ABROAD and len(words(name)) == 1
+        ]
+    return frozenset(
+        stem(word, language) for name in names for word in words(name) for language in ("lt", "en")
+    )
+
+
+def is_abroad(word: str) -> bool:
+    """A folded word that names a country other than Lithuania ("norvegijos", "ireland")."""
+    return any(stem(word, language) in _abroad_stems() for language in ("lt", "en"))
 
 
 def asking_terms(text: str) -> set[str]:

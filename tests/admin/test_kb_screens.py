@@ -189,7 +189,9 @@ def test_a_revision_shows_the_changed_line_and_a_rollback_restores_it(
     assert revisions.status_code == 200
     assert f'<div class="del">- {FEE_LINE}</div>' in revisions.text
     assert f'<div class="add">+ {NEW_FEE_LINE}</div>' in revisions.text
-    assert revisions.text.count('class="add"') == 1 and revisions.text.count('class="del"') == 1
+    # the fee line, and the date members read, which the edit made today
+    assert f'<div class="add">+ Updated: {city_today().isoformat()}</div>' in revisions.text
+    assert revisions.text.count('class="add"') == 2 and revisions.text.count('class="del"') == 2
     first = editor.get("/admin/kb/article/en-kindergartens/revisions?show=1&against=current")
     assert f'<div class="add">+ {NEW_FEE_LINE}</div>' in first.text
 

@@ -103,3 +103,30 @@ def test_after_erasure_the_same_account_starts_as_a_stranger(member: BotTester, 
     member.press("lang:en")
     fresh = show(db, "emigrant-1")
     assert fresh["country"] is None and fresh["referral_code"] is None
+
+
+def test_after_saying_no_to_data_nothing_typed_is_kept_for_staff(
+    db: Database, settings, nlu_parser
+):
+    """The bot promised "jokių asmens duomenų nesaugosime": a sentence typed after that is
+    not filed in the staff inbox, and the reply says so."""
+    from sqlmodel import func, select
+
+    from bots.engine import Engine
+    from knowledge.answers import Answer
+    from knowledge.models import UnansweredQuestion
+
+    def knows_nothing(*, session, settings, question, language):  # type: ignore[no-untyped-def]
+        return Answer(False, "", [], 0.1, language)
+
+    engine = Engine(db=db, settings=settings, parser=nlu_parser, answer=knows_nothing)
+    visitor = BotTester(engine=engine, user_id="declined")
+    verify_dialog(
+        visitor,
+        [("/start", "Kokia kalba"), ("[lang:lt]", "Ar sutinkate?"),
+         ("[consent:no]", "nesaugosime"),
+         ("esu is alytaus, bet dabar gyvenu norvegijoj, osle", "neperdaviau")],
+    )  # fmt: skip
+    assert "perdaviau savivaldybės" not in visitor.text()
+    with db.session() as session:
+        assert session.exec(select(func.count()).select_from(UnansweredQuestion)).one() == 0

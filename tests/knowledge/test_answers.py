@@ -225,7 +225,10 @@ def test_a_question_off_every_topic_gets_no_unrelated_suggestions(demo_db, setti
 
 
 def test_member_questions_meet_the_issue_figures(demo_db, settings):
-    """Our second labelled set (member-questions.jsonl), not the one the weights were fit on."""
+    """Our second labelled set (member-questions.jsonl): typed as members type. The weights
+    were fitted on it too, so this guards against a regression; the held-out calibration
+    lines (bench/kb_eval.py --split held_out) are the measure. An answer cites one source
+    when one suffices, so the first source is what counts."""
     from knowledge.demo import MEMBER_QUESTIONS
     from knowledge.evaluation import Prediction, evaluate, read_questions
 
@@ -234,4 +237,4 @@ def test_member_questions_meet_the_issue_figures(demo_db, settings):
         return Prediction(answer.answered, answer.text, [s.id for s in answer.sources])
 
     report = evaluate(predict, read_questions(MEMBER_QUESTIONS))
-    assert report.cited_at_3 >= 0.9 and report.out_of_scope_declined >= 0.7
+    assert report.cited_at_1 >= 0.85 and report.out_of_scope_declined >= 0.85

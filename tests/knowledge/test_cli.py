@@ -67,7 +67,8 @@ def test_import_list_show_ask_and_eval(cli: CliRunner, tmp_path: Path):
 
     report = json.loads(run(cli, "kb", "eval", str(DEV_QUESTIONS), "--json").output)
     assert report["questions"] == 40
-    assert report["cited_at_3"] >= 0.95 and report["out_of_scope_declined"] >= 0.9
+    # a training figure (the weights were fitted on these questions): a regression guard
+    assert report["cited_at_1"] >= 0.85 and report["out_of_scope_declined"] >= 0.9
     assert "cited@3" in run(cli, "kb", "eval", str(DEV_QUESTIONS)).output
 
     assert "reindexed 38 published articles" in run(cli, "kb", "reindex").output

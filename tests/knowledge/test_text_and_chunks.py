@@ -53,11 +53,14 @@ def test_price_words_are_asking_words_not_the_topic():
     assert len(topic) == 2 and any("atliek" in concept for concept in topic)
 
 
-def test_sentences_are_not_cut_after_an_abbreviation():
-    from knowledge.answers import sentences
+def test_a_quoted_passage_is_not_cut_after_an_abbreviation():
+    """An answer quotes whole paragraphs: "S. Dariaus", "g. 1", "tel.", "pvz." and "t. y."
+    never end what the member reads."""
+    from knowledge.passages import article_passages
 
-    text = "Centras yra S. Dariaus ir S. Girėno g. 1, tel. 8 315 52010. Dirba kasdien."
-    assert sentences(text) == [
-        "Centras yra S. Dariaus ir S. Girėno g. 1, tel. 8 315 52010.",
-        "Dirba kasdien.",
-    ]
+    first = "Centras yra S. Dariaus ir S. Girėno g. 1, tel. 8 315 52010. Dirba kasdien."
+    second = "Reikia dokumentų, pvz. paso, t. y. asmens tapatybės dokumento. Jie tikrinami."
+    body = f"# Centras\n\n{first}\n\n{second}\n"
+    passages = article_passages("lt-centras", "Centras", body)
+    assert [passage.text for passage in passages] == [first, second]
+    assert passages[1].leans_back("lt") is False
