@@ -57,7 +57,10 @@ UNANSWERED = (
     ("lt", "Ar yra parama grįžusiems verslininkams startui?"),
     ("en", "Swimming pool opening hours in winter?"),
 )
-BROADCASTS = (  # (kind, title lt, title en, text lt, text en, days ago)
+SITE = "https://www.alytus.lt"
+# (kind, title lt, title en, text lt, text en, days ago, link, and for an event-like item
+# its start (days from now, negative: past; Alytus hour) and place, else None and None)
+BROADCASTS = (
     (
         "event",
         "Miesto šventė: programa (demo)",
@@ -66,6 +69,9 @@ BROADCASTS = (  # (kind, title lt, title en, text lt, text en, days ago)
         "Three days of concerts, fairs and sport in Alytus: the whole programme is on the "
         "city's website.",
         40,
+        f"{SITE}/renginiai/miesto-svente",
+        (-33, 12),  # over: the history shows it, /news and /events no longer do
+        "Rotušės aikštė ir Nemuno krantinė, Alytus",
     ),
     (
         "job",
@@ -78,6 +84,9 @@ BROADCASTS = (  # (kind, title lt, title en, text lt, text en, days ago)
         "teachers. Bring your CV or register in advance – companies offer help with moving to "
         "people coming back from abroad.",
         24,
+        f"{SITE}/darbo-muge",
+        (6, 10),
+        "Alytaus kultūros centras, Rotušės a. 14, Alytus",
     ),
     (
         "mentoring",
@@ -88,11 +97,14 @@ BROADCASTS = (  # (kind, title lt, title en, text lt, text en, days ago)
         "Experienced Alytus people help returnees find work, start a business and sort out "
         "their papers. Ask for a mentor in the chat: /mentor.",
         10,
+        f"{SITE}/mentoryste",
+        None,
+        None,
     ),
 )
 
 # Events still to come, so /events and /news have something to answer in the demo:
-# (title lt, title en, body lt, body en, place, days ahead, Alytus hour, countries or None)
+# (title lt, title en, body lt, body en, place, link, days ahead, Alytus hour, countries)
 UPCOMING_EVENTS = (
     (
         "Alytaus gimtadienis: koncertas Rotušės aikštėje (demo)",
@@ -100,6 +112,7 @@ UPCOMING_EVENTS = (
         "Visi kviečiami; alytiškiai iš užsienio – ypač.",
         "Everyone is welcome, Alytus people from abroad most of all.",
         "Rotušės aikštė, Alytus",
+        f"{SITE}/renginiai/alytaus-gimtadienis",
         12,
         18,
         None,
@@ -110,11 +123,18 @@ UPCOMING_EVENTS = (
         "Pasikalbėkime apie darbą ir grįžimą.",
         "Let us talk about jobs and coming back.",
         "Londonas / London",
+        f"{SITE}/renginiai/alytiskiai-londone",
         9,
         19,
         ["GB"],
     ),
 )
+
+
+def _alytus_time(now: datetime, days: int, hour: int) -> datetime:
+    """That many days from now (before, when negative) at that hour in Alytus, in UTC."""
+    day = (now + timedelta(days=days)).astimezone(VILNIUS).date()
+    return datetime.combine(day, time(hour), tzinfo=VILNIUS).astimezone(UTC)
 
 
 @dataclass
@@ -278,7 +298,8 @@ def _broadcast(
     session: Session, chooser: random.Random, people: list[Person], now: datetime
 ) -> int:
     sent = 0
-    for n, (kind, title_lt, title_en, body_lt, body_en, days_ago) in enumerate(BROADCASTS):
+    for n, found in enumerate(BROADCASTS):
+        kind, title_lt, title_en, body_lt, body_en, days_ago, url, starts, place = found
         when = now - timedelta(days=days_ago, hours=n)
         item = FeedItem(
             kind=kind,
@@ -286,7 +307,9 @@ def _broadcast(
             title_en=title_en,
             body_lt=body_lt,
             body_en=body_en,
-            url="https://www.alytus.lt/",
+            url=url,
+            starts_at=_alytus_time(now, *starts) if starts else None,
+            place=place,
             published_at=when,
         )
         session.add(item)
@@ -326,9 +349,7 @@ def _broadcast(
 
 
 def _upcoming_events(session: Session, now: datetime) -> int:
-    alytus = ZoneInfo(DEFAULT_ZONE)
-    for title_lt, title_en, body_lt, body_en, place, days, hour, countries in UPCOMING_EVENTS:
-        day = (now + timedelta(days=days)).astimezone(alytus).date()
+    for title_lt, title_en, body_lt, body_en, place, url, days, hour, countries in UPCOMING_EVENTS:
         create_item(
             session=session,
             kind="event",
@@ -336,7 +357,8 @@ def _upcoming_events(session: Session, now: datetime) -> int:
             title_en=title_en,
             body_lt=body_lt,
             body_en=body_en,
-            starts_at=datetime.combine(day, time(hour), tzinfo=alytus).astimezone(UTC),
+            url=url,
+            starts_at=_alytus_time(now, days, hour),
             place=place,
             audience={"countries": countries} if countries else None,
         )

@@ -311,6 +311,7 @@ def build_feed_pages(console: Console) -> APIRouter:
             "scheduled_local": _show_time(broadcast.scheduled_for),
             "started_local": _show_time(broadcast.started_at),
             "finished_local": _show_time(broadcast.finished_at),
+            "starts_local": _show_time(item.starts_at if item else None),
             "next_due_local": _show_time(
                 datetime.fromisoformat(found["next_due_at"]) if found["next_due_at"] else None
             ),
@@ -386,7 +387,8 @@ def _create_and_send(
     if action not in set(Action):
         raise ComposeError("Choose to send now or to schedule.")
     zone = values.get("send_zone") or DEFAULT_ZONE
-    starts_at = _local_time(values.get("starts_at", ""), zone, "start time")
+    # an event happens in Alytus: its start is Alytus time whatever zone the sending is in
+    starts_at = _local_time(values.get("starts_at", ""), DEFAULT_ZONE, "start time")
     send_at = _local_time(values.get("send_at", ""), zone, "sending time")
     if action == Action.SCHEDULE and send_at is None:
         raise ComposeError("Choose the date and time to send it.")

@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -26,7 +26,7 @@ from community import broadcasts
 from community.broadcasts import Claimed
 from community.database import Database
 from community.events import local_time
-from community.models import FeedItem, utcnow
+from community.models import FeedItem, as_utc, utcnow
 from community.ranking import KIND_INTEREST
 from community.settings import Settings
 from community.timezones import quiet_until
@@ -112,12 +112,16 @@ class BroadcastReport:
         return self.sent / self.sending_seconds if self.sending_seconds else 0.0
 
 
-def item_details(catalog: Catalog, item: FeedItem, language: str) -> list[str]:
-    """When and where an event is, one line each (the time as Alytus reads it)."""
+def item_details(
+    catalog: Catalog, item: FeedItem, language: str, now: datetime | None = None
+) -> list[str]:
+    """When and where an event is, one line each (the time as Alytus reads it). Given `now`,
+    a start already past reads as past, so a member is not led to a day that is gone."""
     lines = []
     if item.starts_at is not None:
         when = local_time(item.starts_at)  # stored in UTC; the event happens in Alytus
-        lines.append(catalog.text(language, "news.when", when=when))
+        past = now is not None and as_utc(item.starts_at) < as_utc(now)
+        lines.append(catalog.text(language, "news.when_past" if past else "news.when", when=when))
     if item.place:
         lines.append(catalog.text(language, "news.where", place=item.place))
     return lines
@@ -127,13 +131,17 @@ def item_links(catalog: Catalog, item: FeedItem, language: str) -> tuple[Link, .
     return (Link(catalog.text(language, "news.link"), item.url),) if item.url else ()
 
 
-def item_choices(catalog: Catalog, item: FeedItem, language: str) -> tuple[Button, ...]:
-    """ "More like this" where the ranking can weigh the kind up (it has an interest), and
-    "fewer": no more news of this kind, said as such."""
+def item_choices(
+    catalog: Catalog, item: FeedItem, language: str, interests: Collection[str] = ()
+) -> tuple[Button, ...]:
+    """ "More like this" where it would change something (the kind has an interest the
+    ranking weighs, not yet among the member's `interests`), and "fewer": no more news of
+    this kind, said as such."""
     kind = catalog.text(language, f"news.kind_{item.kind}")
     more = Button(catalog.text(language, "news.more_button"), f"/more {item.kind}")
     fewer = Button(catalog.text(language, "news.fewer_button", kind=kind), f"/optout {item.kind}")
-    return (more, fewer) if item.kind in KIND_INTEREST else (fewer,)
+    interest = KIND_INTEREST.get(item.kind)
+    return (more, fewer) if interest is not None and interest not in interests else (fewer,)
 
 
 def render_item(catalog: Catalog, item: FeedItem, language: str) -> Reply:

@@ -13,12 +13,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from bots.broadcasting import item_details, item_links
 from bots.catalog import Catalog
 from bots.features import Handler
 from bots.messages import Button, Card, Reply
 from bots.turn import Turn
 from community import events, notifications
-from community.events import EventError, local_time, reachable_platform, reminder_day
+from community.events import EventError, reachable_platform, reminder_day
 from community.feed import FeedKind
 from community.models import FeedItem, Member, as_utc, utcnow
 from rewards.models import MayorInvitation, MayorInvitee
@@ -28,10 +29,18 @@ MAYOR_REMINDER_KEY = "events.mayor_reminder"
 
 
 def rsvp_buttons(
-    catalog: Catalog, item: FeedItem, language: str, answer: str | None = None
+    catalog: Catalog,
+    item: FeedItem,
+    language: str,
+    answer: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> tuple[Button, ...]:
-    """The answer buttons of an event still to come (the other answer only, once answered)."""
+    """The answer buttons of an event still to come (the other answer only, once answered);
+    none once it has started, as `community.events.rsvp` would refuse them."""
     if item.kind != FeedKind.EVENT or item.starts_at is None or item.id is None:
+        return ()
+    if as_utc(item.starts_at) < (as_utc(now) if now else utcnow()):
         return ()
     return tuple(
         Button(catalog.text(language, f"events.button_{choice}"), f"/events {choice} {item.id}")
@@ -48,18 +57,19 @@ def _state(turn: Turn, answer: str | None) -> str:
     return turn.t("events.no_answer")
 
 
-def _event_card(turn: Turn, item: FeedItem, answer: str | None) -> Card:
+def _event_card(turn: Turn, item: FeedItem, answer: str | None, now: datetime) -> Card:
+    """An event as /news shows it (when, where, its link), with the member's answer."""
     english = turn.language == "en"
-    assert item.starts_at is not None
     lines = [
-        turn.t("events.when", when=local_time(item.starts_at)),
+        *item_details(turn.catalog, item, turn.language, now),
         (item.body_en if english else item.body_lt).strip(),
         _state(turn, answer),
     ]
     return Card(
         title=item.title_en if english else item.title_lt,
         text="\n".join(line for line in lines if line),
-        buttons=rsvp_buttons(turn.catalog, item, turn.language, answer),
+        links=item_links(turn.catalog, item, turn.language),
+        buttons=rsvp_buttons(turn.catalog, item, turn.language, answer, now=now),
     )
 
 
@@ -103,7 +113,7 @@ def list_events(turn: Turn, now: datetime | None = None) -> list[Reply]:
         turn.session, member_id=turn.member_id, item_ids=[item.id for item in found if item.id]
     )
     cards = [*_mayor_cards(turn, moment)]
-    cards += [_event_card(turn, item, answers.get(item.id or 0)) for item in found]
+    cards += [_event_card(turn, item, answers.get(item.id or 0), moment) for item in found]
     if not cards:
         return [Reply(text=turn.t("events.none"))]
     return [Reply(text=turn.t("events.list"), cards=tuple(cards))]

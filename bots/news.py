@@ -1,5 +1,6 @@
 """News in chat: `/news` (the items ranked for the member, each with its reason),
-`/optout KIND`, `/optin KIND`, and `/more KIND` (the "more like this" under every item).
+`/optout KIND`, `/optin KIND`, and `/more KIND` (the "more like this" under an item whose
+kind is not yet among the member's interests).
 
 The feed and the per-topic opt-outs live in community.feed, the ranking ("for you") in
 community.ranking; this module turns them into catalogue text in the member's language. The
@@ -16,14 +17,14 @@ from bots.broadcasting import item_choices, item_details, item_links
 from bots.events import rsvp_buttons
 from bots.features import Handler
 from bots.flows.questions import country_name
-from bots.messages import Card, Link, Reply
+from bots.messages import Card, Reply
 from bots.rewarding import profile_completed
 from bots.turn import Turn
 from community import events, feed, ranking
 from community.events import local_time
 from community.feed import FeedKind
 from community.members import has_consent
-from community.models import FeedItem
+from community.models import FeedItem, as_utc, utcnow
 from community.profile import ConsentPurpose, Interest
 from community.ranking import KIND_INTEREST, Reason
 
@@ -99,30 +100,37 @@ def shorten(text: str, limit: int = CARD_CHARS) -> str:
     return words.rstrip(" ,;:–—-(\n") + "…"
 
 
-def item_card(turn: Turn, item: FeedItem, reason: Reason, answer: str | None) -> Card:
-    """One item as a /news card: why it is shown, when and where (events), its text cut
-    short, its link; the buttons to answer an event, and for more or fewer like it."""
+def item_card(
+    turn: Turn, item: FeedItem, reason: Reason, answer: str | None, now: datetime
+) -> Card:
+    """One item as a /news card: why it is shown, when and where (a start already past
+    reads as past), its text cut short, its link; the buttons to answer an event still to
+    come, "more like this" where it would change something, and "fewer like this"."""
     english = turn.language == "en"
     title = item.title_en if english else item.title_lt
     body = shorten(item.body_en if english else item.body_lt)
-    lines = [f"💡 {reason_text(turn, reason)}", *item_details(turn.catalog, item, turn.language)]
+    details = item_details(turn.catalog, item, turn.language, now)
+    lines = [f"💡 {reason_text(turn, reason)}", *details]
+    interests = turn.member.interests or []
     return Card(
         title=f"{kind_label(turn, item.kind)}: {title}",
         text="\n".join([*lines, body] if body else lines),
         links=item_links(turn.catalog, item, turn.language),
         buttons=(
-            *rsvp_buttons(turn.catalog, item, turn.language, answer),
-            *item_choices(turn.catalog, item, turn.language),
+            *rsvp_buttons(turn.catalog, item, turn.language, answer, now=now),
+            *item_choices(turn.catalog, item, turn.language, interests),
         ),
     )
 
 
-def news(turn: Turn) -> list[Reply]:
+def news(turn: Turn, now: datetime | None = None) -> list[Reply]:
     """The items ranked for the member (community.ranking), best first, each as a card with
-    the reason it is there, its text, date and place, link, and buttons."""
+    the reason it is there, its text, date and place, link, and buttons. Each link is on
+    its card only: a channel shows a reply's own links besides its cards' links."""
     if turn.member.onboarded_at is None:
         return [_not_member(turn)]
-    ranked = ranking.for_you(turn.session, turn.member, limit=LATEST)
+    moment = as_utc(now) if now else utcnow()
+    ranked = ranking.for_you(turn.session, turn.member, limit=LATEST, now=moment)
     items = [found.item for found in ranked]
     notes = []
     if not has_consent(session=turn.session, member_id=turn.member_id, purpose=ConsentPurpose.NEWS):
@@ -138,16 +146,10 @@ def news(turn: Turn) -> list[Reply]:
         turn.session, member_id=turn.member_id, item_ids=[item.id for item in items if item.id]
     )
     cards = tuple(
-        item_card(turn, found.item, found.reason, answers.get(found.item.id or 0))
+        item_card(turn, found.item, found.reason, answers.get(found.item.id or 0), moment)
         for found in ranked
     )
-    links = tuple(
-        Link(label=item.title_en if turn.language == "en" else item.title_lt, url=item.url)
-        for item in items
-        if item.url
-    )
-    text = "\n".join([turn.t("news.latest"), *notes])
-    return [Reply(text=text, cards=cards, links=links)]
+    return [Reply(text="\n".join([turn.t("news.latest"), *notes]), cards=cards)]
 
 
 def opt_out(turn: Turn, kind: str) -> list[Reply]:
@@ -176,7 +178,7 @@ def opt_in(turn: Turn, kind: str) -> list[Reply]:
 
 
 def more_like(turn: Turn, kind: str) -> list[Reply]:
-    """`/more KIND` (the "more like this" under every item): the kind's interest is added to
+    """`/more KIND` ("more like this", also typed): the kind's interest is added to
     the member's profile, which the ranking weighs, so such items come higher in /news; only
     with their consent to personalisation (without it the ranking reads no profile). A kind
     they had turned off is turned on again."""

@@ -10,14 +10,17 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol
 
-from bots.messages import Reply
+from bots.messages import Button, Reply
 
 
 def reply_as_text(reply: Reply) -> str:
-    """A reply rendered for a text-only screen: numbered buttons, links on their own lines."""
+    """A reply rendered for a text-only screen: numbered buttons, links on their own lines
+    (a card's links under the card; its buttons are the channel's to offer, see
+    `all_buttons`)."""
     lines = [reply.text]
     for card in reply.cards:
         lines.append(f"[{card.title}] {card.text}".rstrip())
+        lines += [f"{link.label}: {link.url}" for link in card.links]
     for link in reply.links:
         lines.append(f"{link.label}: {link.url}")
     if reply.image:
@@ -27,6 +30,12 @@ def reply_as_text(reply: Reply) -> str:
     for number, button in enumerate(reply.buttons, start=1):
         lines.append(f"  {number}. {button.label}")
     return "\n".join(lines)
+
+
+def all_buttons(reply: Reply) -> tuple[Button, ...]:
+    """The reply's buttons and then its cards' ("Dalyvausiu", "Daugiau tokių"), for a
+    platform that shows buttons only under the message."""
+    return (*reply.buttons, *(button for card in reply.cards for button in card.buttons))
 
 
 class OutputChannel(ABC):

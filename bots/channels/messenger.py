@@ -15,7 +15,13 @@ from typing import Any
 
 import httpx
 
-from bots.channels.base import OutputChannel, RateLimit, SendOutcome, reply_as_text
+from bots.channels.base import (
+    OutputChannel,
+    RateLimit,
+    SendOutcome,
+    all_buttons,
+    reply_as_text,
+)
 from bots.messages import Incoming, Reply
 from community.settings import Settings
 
@@ -144,8 +150,9 @@ def quick_replies(reply: Reply) -> list[dict[str, str]]:
 
 def messages_from_reply(reply: Reply) -> list[SendMessage]:
     """Send API `message` objects for one reply: its text (cards, links and a file as text
-    lines), then its image; the quick replies ride on the last one."""
+    lines), then its image; the quick replies (the cards' buttons too) ride on the last one."""
     text = reply_as_text(replace(reply, buttons=(), image=None))
+    reply = replace(reply, buttons=all_buttons(reply))  # a card's buttons as quick replies
     messages: list[SendMessage] = [{"text": piece} for piece in split_text(text)]
     if reply.image and reply.image.startswith(("https://", "http://")):
         image = {"type": "image", "payload": {"url": reply.image, "is_reusable": True}}

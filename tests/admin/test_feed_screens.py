@@ -190,8 +190,11 @@ def test_scheduling_stores_vilnius_time_as_utc_and_cancelling_stops_it(
 
 
 def test_an_event_time_typed_in_vilnius_is_stored_in_utc(db: Database, staff_as: Login):
+    """The event happens in Alytus: its start is Alytus time, whatever zone the sending is
+    planned in (here New York's)."""
     editor = staff_as("editor")
-    form = {**item_form(kind="event"), "starts_at": "2030-06-01T18:00", "action": "send"}
+    form = {**item_form(kind="event"), "starts_at": "2030-06-01T18:00", "action": "send",
+            "send_zone": "America/New_York"}  # fmt: skip
     assert editor.post("/admin/feed", form).status_code == 303
     with db.session() as session:
         item = session.exec(select(FeedItem)).one()
@@ -206,8 +209,8 @@ def test_an_event_time_typed_in_vilnius_is_stored_in_utc(db: Database, staff_as:
         ({"action": "schedule", "send_at": "2001-01-01T10:00"}, "already passed"),
         ({"action": "schedule", "send_at": "soon"}, "not a date and time"),
         ({"action": "schedule", "send_at": "0001-01-01T00:00"}, "not a date and time"),
-        ({"starts_at": "9999-12-31T23:59", "send_zone": "America/New_York"}, "not a date"),
-        ({"starts_at": "2030-01-01T10:00", "send_zone": "Europe"}, "time zone from the list"),
+        ({"send_at": "9999-12-31T23:59", "send_zone": "America/New_York"}, "not a date"),
+        ({"send_at": "2030-01-01T10:00", "send_zone": "Europe"}, "time zone from the list"),
         ({"url": "javascript:alert(1)"}, "https://"),
         ({"countries_other": "Norway"}, "two-letter codes"),
         ({"kind": "rumour"}, "kind"),
@@ -309,3 +312,48 @@ def test_send_now_reaches_an_audience_that_mixes_every_kind_of_member(
         assert session.exec(select(FeedItem)).one().title_en == "A job in Alytus"
         assert session.exec(select(Broadcast)).one().planned == 6
     assert web.id is not None
+
+
+def test_the_composer_says_an_event_starts_in_alytus_time(staff_as: Login):
+    page = staff_as("editor").get("/admin/feed/new")
+    assert "Starts at, Alytus time (events, optional)" in page.text
+
+
+def event_broadcast_page(staff_as: Login) -> str:
+    """The page of a broadcast of an event typed as 18:00 on 1 June 2030 in Alytus."""
+    editor = staff_as("editor")
+    form = {
+        **item_form(kind="event"),
+        "starts_at": "2030-06-01T18:00",
+        "place": "Rotušės aikštė, Alytus",
+        "action": "send",
+    }
+    sent = editor.post("/admin/feed", form)
+    assert sent.status_code == 303, sent.text
+    page = editor.get(sent.headers["location"])
+    assert page.status_code == 200
+    return page.text
+
+
+def test_a_broadcast_page_shows_the_events_start_and_place(staff_as: Login):
+    page = event_broadcast_page(staff_as)
+    assert "Place <strong>Rotušės aikštė, Alytus</strong>" in page
+    # Alytus time once the page is given `starts_local`; until then the stored UTC, said so
+    assert (
+        "Starts <strong>2030-06-01 18:00</strong> (Alytus time)" in page
+        or "Starts <strong>2030-06-01 15:00</strong> (UTC)" in page
+    )
+
+
+def test_a_broadcast_page_shows_the_events_start_in_alytus_time(staff_as: Login):
+    page = event_broadcast_page(staff_as)
+    assert "Starts <strong>2030-06-01 18:00</strong> (Alytus time)" in page
+
+
+def test_a_broadcast_page_of_an_item_without_a_start_or_place_says_neither(
+    staff_as: Login, audience: dict[str, Member]
+):
+    editor = staff_as("editor")
+    sent = editor.post("/admin/feed", {**item_form(), "action": "send"})
+    page = editor.get(sent.headers["location"]).text
+    assert "Starts <strong>" not in page and "Place <strong>" not in page

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from admin.demo_activity import load_demo_activity
 from bots.catalog import default_catalog
 from bots.delivery import render
 from bots.engine import Engine
@@ -19,12 +20,14 @@ from community.events import (
     EventError,
     answers_of,
     checkin_event_name,
+    local_time,
     queue_event_reminders,
     rsvp,
 )
 from community.feed import create_item
 from community.members import find_member
-from community.models import FeedItem, Member, Notification, utcnow
+from community.models import FeedItem, Member, Notification, as_utc, utcnow
+from community.ranking import for_you
 from rewards.checkins import check_in, create_checkin_code
 from rewards.invitations import send_mayor_invitation
 from rewards.journal import award
@@ -253,3 +256,73 @@ def test_the_mayors_celebration_is_listed_and_reminded(engine: Engine, db: Datab
         text = render(default_catalog(), stored, reminder).text
         assert "Alytus city festival" in text and "Mayor" in text and "/checkin" in text
         assert isinstance(held_on, date)
+
+
+def a_concert(db: Database) -> str:
+    """An event with a place and a link, three days on; its start as Alytus reads it."""
+    with db.session() as session:
+        concert = create_item(
+            session=session,
+            kind="event",
+            title_lt="Koncertas parke",
+            title_en="Concert in the park",
+            body_lt="Visi kviečiami.",
+            body_en="Everyone is welcome.",
+            url="https://www.alytus.lt/renginiai/koncertas",
+            starts_at=(utcnow() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0),
+            place="Jaunimo parkas, Alytus",
+        )
+        return local_time(concert.starts_at)
+
+
+def assert_card_says_when_where_and_links(replies: list, when: str) -> None:  # type: ignore[type-arg]
+    [card] = [card for reply in replies for card in reply.cards]
+    assert card.title == "Concert in the park"
+    assert f"When: {when} (Alytus time)" in card.text
+    assert "Where: Jaunimo parkas, Alytus" in card.text
+    assert [(link.label, link.url) for link in card.links] == [
+        ("Read more", "https://www.alytus.lt/renginiai/koncertas")
+    ]
+
+
+def test_events_show_when_where_and_the_link_as_news_does(engine: Engine, db: Database):
+    """Before: /events said when, but not where, and had no link."""
+    bot = joined(engine, "kur")
+    when = a_concert(db)
+    assert_card_says_when_where_and_links(bot.say("/events"), when)
+
+
+def test_events_asked_in_words_show_where_and_the_link(
+    db: Database,
+    settings,  # type: ignore[no-untyped-def]
+    nlu_parser,  # type: ignore[no-untyped-def]
+):
+    """Before: "kokie renginiai vyksta?" listed the event without its place and link."""
+    bot = joined(Engine(db=db, settings=settings, parser=nlu_parser), "zodziais")
+    when = a_concert(db)
+    assert_card_says_when_where_and_links(bot.say("kokie renginiai vyksta?"), when)
+
+
+def test_every_demo_event_has_a_date_a_place_and_a_link(db: Database, settings):  # type: ignore[no-untyped-def]
+    """Before: the demo's job fair and city celebration had no date or place, and the
+    birthday concert no link. The celebration is over, so /news does not offer it."""
+    now = utcnow()
+    load_demo_activity(db, settings)
+    with db.session() as session:
+        dated = [
+            item
+            for item in session.exec(select(FeedItem)).all()
+            if item.kind == "event" or "mugė" in item.title_lt
+        ]
+        assert len(dated) == 4
+        for item in dated:
+            assert item.starts_at and item.place, item.title_en
+            assert (item.url or "").startswith("https://www.alytus.lt/"), item.title_en
+        starts = {item.title_en: as_utc(item.starts_at) for item in dated if item.starts_at}
+        assert starts["City celebration: the programme (demo)"] < now
+        upcoming = [title for title, start in starts.items() if start > now]
+        assert len(upcoming) == 3 and "Alytus job fair (demo)" in upcoming
+        member = add_member(session, user="demo-news", language="en", country="GB")
+        shown = [found.item.title_en for found in for_you(session, member, limit=10)]
+        assert "City celebration: the programme (demo)" not in shown
+        assert "Alytus job fair (demo)" in shown

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from bots.broadcasting import render_item
 from bots.catalog import default_catalog
+from bots.channels.wire import reply_to_json
 from bots.engine import Engine
+from bots.events import rsvp_buttons
 from bots.messages import Incoming
 from bots.news import more_like, news, opt_in, opt_out, shorten
 from bots.testing import BotTester, verify_dialog
@@ -48,17 +51,41 @@ def turn_for(session, settings: Settings, member: Member) -> Turn:  # type: igno
     )
 
 
-def test_news_lists_the_latest_items_for_the_member_with_links(db: Database, settings: Settings):
+def test_news_lists_the_latest_items_for_the_member_each_link_once_on_its_card(
+    db: Database, settings: Settings
+):
+    """Before: the links were on the reply too, and the web chat showed the titles again as
+    a link list above the cards."""
     with db.session() as session:
-        member = add_member(session, user="1", language="en", country="NO")
+        member = add_member(session, user="1", language="en", country="NO", interests=("sport",))
         item(session, kind="job")
         item(session, kind="event", countries=["GB"])  # not for Norway
         [reply] = news(turn_for(session, settings, member))
         assert reply.text.startswith("The latest news for you")
         assert [card.title for card in reply.cards] == ["Jobs: A job in Alytus"]
         assert reply.cards[0].links[0].url == "https://alytus.lt/darbas"
+        assert reply.links == ()
+        assert json.dumps(reply_to_json(reply)).count("https://alytus.lt/darbas") == 1
         choices = [(button.label, button.payload) for button in reply.cards[0].buttons]
         assert choices == [("👍 More like this", "/more job"), ("👎 No more: Jobs", "/optout job")]
+
+
+def test_more_like_this_is_offered_only_where_the_kind_is_not_yet_an_interest(
+    db: Database, settings: Settings
+):
+    """Before: "Daugiau tokių" under a job for a member who chose jobs answered only that
+    jobs were already among their interests."""
+    with db.session() as session:
+        member = add_member(session, user="1", language="lt", interests=("jobs",))
+        item(session, kind="job")
+        a_fair(session)
+        [reply] = news(turn_for(session, settings, member))
+        labels = {card.title: [b.label for b in card.buttons] for card in reply.cards}
+        assert labels["Darbo pasiūlymai: Darbas Alytuje"] == ["👎 Nebesiųsti: Darbo pasiūlymai"]
+        assert labels["Renginiai: Kalėdų mugė"][-2:] == [
+            "👍 Daugiau tokių",
+            "👎 Nebesiųsti: Renginiai",
+        ]
 
 
 def test_news_in_lithuanian_and_when_there_is_none(db: Database, settings: Settings):
@@ -230,13 +257,14 @@ def test_more_like_this_puts_the_kind_higher_and_fewer_turns_it_off(engine: Engi
         ],
     )
     assert bot.last[0].cards[0].title == "Mentoring: Mentoring for returnees"
+    assert "/more mentoring" not in bot.payloads() and "/optout mentoring" in bot.payloads()
     with db.session() as session:
         member = find_member(session=session, platform="terminal", user_id="more")
         assert member is not None and set(member.interests) == {"jobs", "mentoring"}
     verify_dialog(
         bot,
         [
-            ("[/more mentoring]", "already one of your interests"),
+            ("/more mentoring", "already one of your interests"),  # typed: no longer offered
             ("[/news]", "A job in Alytus"),
             ("[/optout mentoring]", "no more news about: Mentoring"),
             ("/news", "A job in Alytus"),
@@ -254,3 +282,29 @@ def test_more_like_this_needs_consent_to_personalise_and_says_so(db: Database, s
         assert member.interests == ["jobs"]
         [reply] = more_like(turn_for(session, settings, member), "pranesimai")
         assert "siunčiami visiems nariams" in reply.text
+
+
+def test_news_offers_no_past_event_and_a_past_date_reads_as_past(db: Database, settings: Settings):
+    """An event that has started is not in /news (nor offered to answer); an item of
+    another kind with a start already gone says "Took place", not "When"."""
+    with db.session() as session:
+        member = add_member(session, user="past", language="en", interests=("sport",))
+        over = a_fair(session, days=-2)
+        fair = create_item(
+            session=session,
+            kind="job",
+            title_lt="Darbo mugė",
+            title_en="Job fair",
+            body_lt="Įmonės ieško darbuotojų.",
+            body_en="Companies are hiring.",
+            url="https://alytus.lt/darbo-muge",
+            starts_at=utcnow() - timedelta(days=1),
+            place="Kultūros centras, Alytus",
+        )
+        [reply] = news(turn_for(session, settings, member))
+        assert [card.title for card in reply.cards] == ["Jobs: Job fair"]
+        [card] = reply.cards
+        assert f"Took place: {local_time(fair.starts_at)} (Alytus time)" in card.text
+        assert "When:" not in card.text and "Where: Kultūros centras, Alytus" in card.text
+        assert not any(b.payload.startswith("/events") for b in card.buttons)
+        assert rsvp_buttons(default_catalog(), over, "en") == ()

@@ -26,7 +26,7 @@ from bots.channels.messenger import (
     split_text,
 )
 from bots.engine import Engine
-from bots.messages import Button, Reply
+from bots.messages import Button, Card, Link, Reply
 from bots.push_delivery import deliver_notifications
 from bots.reply_later import keep_for_later
 from community.members import find_member
@@ -232,6 +232,20 @@ def test_long_text_is_split_and_the_quick_replies_ride_on_the_last_piece() -> No
     quick = messages[-1]["quick_replies"]
     assert len(quick) == 13 and all(len(q["title"]) <= 20 for q in quick)
     assert "quick_replies" not in messages[0]
+
+
+def test_a_news_card_keeps_its_link_and_its_buttons_on_messenger() -> None:
+    """/news puts its links and buttons on the cards: Messenger shows them as text lines and
+    quick replies, so "Skaityti daugiau" and "Dalyvausiu" are there to read and press."""
+    card = Card(
+        "Darbo mugė",
+        "Daugiau nei 30 įmonių.",
+        buttons=(Button("Dalyvausiu", "rsvp:yes:7"),),
+        links=(Link("Skaityti daugiau", "https://www.alytus.lt/mugė"),),
+    )
+    messages = messages_from_reply(Reply(text="Jums:", cards=(card,)))
+    assert "Skaityti daugiau: https://www.alytus.lt/mugė" in messages[0]["text"]
+    assert [q["payload"] for q in messages[-1]["quick_replies"]] == ["rsvp:yes:7"]
 
 
 def test_split_text_keeps_every_character_but_the_cut_spaces() -> None:
