@@ -21,7 +21,7 @@ from bots.answering import (
     known_answer,
     suggestion_question,
 )
-from bots.catalog import Catalog, default_catalog
+from bots.catalog import LANGUAGES, Catalog, default_catalog
 from bots.delivery import collect_for
 from bots.features import feature_commands
 from bots.flows import choices
@@ -39,7 +39,7 @@ from bots.mentoring import MentoringFlow
 from bots.messages import Incoming, Reply
 from bots.turn import Turn
 from bots.way_home import WayHomeFlow
-from community.activity import MESSAGE, record_activity
+from community.activity import MESSAGE, questions_asked, record_activity
 from community.database import Database, written_tables
 from community.members import (
     consent_history,
@@ -51,7 +51,7 @@ from community.models import Conversation, Member
 from community.rate_limits import allow
 from community.settings import Settings
 from community.updates import claim_update
-from nlu.text import looks_like_question
+from nlu.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +82,41 @@ RATE_LIMITED = ("telegram", "discord", "messenger")
 LEFT_BY_ANY_VISIT = {"member", "channelidentity", "conversation", "activity"}
 
 
-def _asks_why_at_consent(turn: Turn, intent: str) -> bool:
+def _speak_as_written(turn: Turn) -> None:
+    """A visitor who has chosen nothing yet and writes in English is answered in English
+    (the language is Lithuanian until they say otherwise or write otherwise)."""
+    parse = turn.understand() or {}
+    written = parse.get("language")
+    if written in LANGUAGES and written != turn.member.language:
+        turn.member.language = written
+        turn.reparse()
+
+
+def _join_hint(turn: Turn) -> list[Reply]:
+    """ "Join for news that fit you", under a visitor's first question when it was answered
+    (said after every answer it drowns the answers; a visitor we keep nothing of is new
+    each time)."""
+    asked = questions_asked(session=turn.session, member_id=turn.member_id)
+    if asked["all"] > 1 or not asked["answered"]:
+        return []  # after a "don't know" its own choices are enough
+    return [Reply(text=turn.t("kb.join_hint"), buttons=(turn.button("menu.join", "/start"),))]
+
+
+# Word starts that make a message at the consent question one about the data asked for.
+ABOUT_DATA = ("duomen", "privat", "sutik", "kodel", "kam", "why", "data", "privacy", "consent")
+# What a visitor at the consent question may still ask for by typing it (there is nothing of
+# theirs to export yet: "why do you need my data?" is a question, not an export).
+STILL_DONE_AT_CONSENT = frozenset({"privacy_erase", "cancel", "change_language", "talk_to_human"})
+
+
+def _asks_why_at_consent(turn: Turn, intent: str, confidence: float) -> bool:
     """At the consent question, "kam jums mano duomenys?" (or help) asks about the data: it
-    gets why, not the command menu. Erasure, export and the like still do what they say."""
+    gets why, not the command menu; another question is answered and consent asked again.
+    Erasure, a change of language and the like still do what they say."""
     at_consent = turn.conversation.flow == "onboarding" and turn.conversation.step == "consent"
-    return at_consent and (
-        intent == "help" or (intent not in INTERRUPTING and looks_like_question(turn.text or ""))
-    )
+    about_data = any(word.startswith(ABOUT_DATA) for word in fold(turn.text or "").split())
+    asked_help = intent == "help" and confidence >= intents.ACT_ABOVE
+    return at_consent and (asked_help or (about_data and intent not in STILL_DONE_AT_CONSENT))
 
 
 def _at_the_door(turn: Turn) -> bool:
@@ -310,18 +338,18 @@ class Engine:
             asked = turn.slots.get("asked") or turn.text or None
             return self._act(turn, turn.payload.removeprefix("intent:"), asked)
         if not self._has_decided(turn):
+            _speak_as_written(turn)
             intent, confidence = top_intent(turn.understand())
             if self._feature(turn, intent) and confidence >= intents.ACT_ABOVE:
                 return self._act(turn, intent, turn.text)  # the feature's reply invites to join
-            join = Reply(text=turn.t("kb.join_hint"), buttons=(turn.button("menu.join", "/start"),))
             if intent in intents.QUESTIONS and confidence >= intents.ACT_ABOVE:
-                return [*self._act(turn, intent, turn.text), join]
+                return [*self._act(turn, intent, turn.text), *_join_hint(turn)]
             if self.answer is not None and (
                 intent == "out_of_scope" or intent in intents.QUESTIONS
             ):
                 known = known_answer(turn, turn.text, self.answer)
                 if known is not None:  # a first message the model doubted but an article answers
-                    return [known, join]
+                    return [known, *_join_hint(turn)]
             return self.flows["onboarding"].start(turn)
         return self._free_text(turn)
 
@@ -361,7 +389,7 @@ class Engine:
         """A member in the middle of a question asked for something else ('atsaukti', or a
         service question): do that; a question is answered and the open one asked again."""
         intent, confidence = top_intent(turn.understand())
-        if _asks_why_at_consent(turn, intent):
+        if _asks_why_at_consent(turn, intent, confidence):
             return [consent_why(turn)]
         if intent == "help" and confidence >= intents.ACT_ABOVE:
             return [self._help(turn), *asked_again[1:]]  # what the bot can do; still asking

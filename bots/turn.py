@@ -50,6 +50,11 @@ class Turn:
             self._parse = dict(self.parser.parse(self.text, language_hint=self.language))
         return self._parse
 
+    def reparse(self) -> None:
+        """Read the text again (the member's language changed this turn)."""
+        self._parse = None
+        self._answers.clear()
+
     def understand_answer(self, question: str) -> dict[str, Any] | None:
         """NLU's reading of the typed text as an answer to one of the bot's questions
         (nlu.parser.Parser.parse_answer), once per question and turn; None without NLU or

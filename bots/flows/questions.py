@@ -164,6 +164,14 @@ class ConsentQuestion:
         )
         return Reply(text=notice, buttons=consent_buttons(turn))
 
+    def again(self, turn: Turn) -> Reply:
+        """Asked again (after a question answered meanwhile): the notice was just read, so
+        only the question, the choices and the link to the notice."""
+        link = Link(turn.t("privacy_page.title"), privacy_notice_url(turn))
+        return Reply(
+            text=turn.t("joining.consent_again"), buttons=consent_buttons(turn), links=(link,)
+        )
+
     def answer(self, turn: Turn) -> Outcome:
         return choice_outcome(turn, self.payload_prefix, "consent", set(CONSENT_BUTTONS))
 
@@ -423,7 +431,9 @@ def ask_again(turn: Turn, key: str, reason: str = "common.not_understood") -> li
         reason = "common.stale_button"
     elif key == "place" and reason == "common.not_understood":
         reason = "onboarding.place_not_understood"
-    return [Reply(text=turn.t(reason)), QUESTIONS[key].ask(turn)]
+    question = QUESTIONS[key]
+    again = getattr(question, "again", question.ask)  # a long question may be asked briefly
+    return [Reply(text=turn.t(reason)), again(turn)]
 
 
 def asks_something_else(turn: Turn, key: str) -> bool:

@@ -190,3 +190,28 @@ def test_asking_why_at_the_consent_question_gets_why_and_joining_resumes_after_a
     )  # fmt: skip
     assert "Štai ką galiu" not in member.text()  # the command menu never came up
     assert show(db, "persona")["interests"] == ["jobs", "events"]
+
+
+def test_a_visitor_writing_english_is_answered_in_english_and_asking_why_is_no_export(
+    member: BotTester,
+):
+    """Someone who has chosen nothing yet and writes English gets English; the join hint
+    follows an answer, not a "don't know"; at the consent question "why do you need my
+    data?" gets why (there is nothing of theirs to export yet)."""
+    verify_dialog(
+        member,
+        [
+            ("how do i get a kindergarten place?", [KINDERGARTENS, "Would you like news"]),
+            ("when is the waste collected in my street?", "I did not find a reliable answer"),
+        ],
+    )
+    assert "Would you like news" not in member.text()
+    verify_dialog(
+        member,
+        [
+            ("/start", "Which language"),
+            ("english", "Do you agree?"),
+            ("why do you need my data?", ["We need the data only", "I agree"]),
+        ],
+    )
+    assert "everything we hold" not in member.text()
