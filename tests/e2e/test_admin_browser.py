@@ -59,8 +59,10 @@ def test_an_editor_changes_a_fee_and_the_web_chat_answers_with_it(
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".notice")).to_contain_text("members see the new text now")
     page.get_by_role("link", name="Revisions (2)").click()
-    expect(page.locator(".diff .add").first).to_contain_text("3.95")
-    expect(page.locator(".diff .del").first).to_contain_text("3.40")
+    # the fee line changed, and the date members read with it (made today by the edit)
+    expect(page.locator(".diff .add", has_text="3.95").first).to_be_visible()
+    expect(page.locator(".diff .del", has_text="3.40").first).to_be_visible()
+    expect(page.locator(".diff .add", has_text="Updated:")).to_have_count(1)
 
     chat = Chat(page.context)  # the web chat in the same browser
     join_in_english_as_a_resident(chat, server.url)
