@@ -66,7 +66,7 @@ def test_a_malformed_request_gets_a_4xx(client: TestClient, body: str):
 
 def test_the_reply_shape_is_the_documented_one(client: TestClient):
     reply = client.post("/api/chat", json={"payload": "/start"}).json()["replies"][0]
-    assert set(reply) == {"text", "buttons", "links", "image", "cards", "file"}
+    assert set(reply) == {"text", "buttons", "links", "image", "cards", "file", "forget"}
     assert reply["buttons"][0] == {"label": "Lietuvių", "payload": "lang:lt"}
 
 
