@@ -227,6 +227,32 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return [*pieces, text] if text else pieces
 
 
+def _documented_types(update: Update) -> bool:
+    """Whether the fields the bot reads have the types the Bot API documents: PTB takes
+    `"chat": {"id": []}` or `"data": []` as they come, and the first comparison or lookup
+    of one would fail (the public fuzz found both)."""
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    query = update.callback_query
+    numbers = (
+        chat.id if chat else 0,
+        user.id if user else 0,
+        message.message_id if message else 0,
+    )
+    texts = (
+        message.text if message else None,
+        message.caption if message else None,
+        query.data if query else None,
+        query.id if query else None,
+        user.language_code if user else None,
+        user.username if user else None,
+        user.first_name if user else None,
+        chat.type if chat else None,
+    )
+    return all(isinstance(value, int) and not isinstance(value, bool) for value in numbers) and all(
+        value is None or isinstance(value, str) for value in texts
+    )
+
+
 class NotYetKnown(Exception):
     """A group message arrived while the Bot API could not say who the bot is (getMe
     failed): whether it is addressed to the bot cannot be told yet, so Telegram should
@@ -286,13 +312,15 @@ class TelegramChannel:
 
     def parse(self, data: dict) -> Update:
         """A Telegram Update from its JSON; raises ValueError when it is not one."""
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        update_id = data.get("update_id") if isinstance(data, dict) else None
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
             raise ValueError("not a Telegram update")
         try:
             update = Update.de_json(data, self.bot)
-        except (TypeError, KeyError, AttributeError) as error:
+        except (TypeError, KeyError, AttributeError, ValueError, OverflowError, OSError) as error:
+            # OSError and OverflowError: a "date" too far off for a timestamp
             raise ValueError("not a Telegram update") from error
-        if update is None:
+        if update is None or not _documented_types(update):
             raise ValueError("not a Telegram update")
         return update
 

@@ -112,7 +112,19 @@ def test_without_a_configured_secret_every_update_is_refused(
 
 @pytest.mark.parametrize(
     "body",
-    [b'{"update_id": ', b'["update"]', b'{"message": {"text": "hi"}}', b'{"update_id": "7"}'],
+    [
+        b'{"update_id": ',
+        b'["update"]',
+        b'{"message": {"text": "hi"}}',
+        b'{"update_id": "7"}',
+        # ids of the wrong type (found by the public fuzz): PTB takes them as they come
+        b'{"update_id": 0, "message": {"chat": {"id": [], "type": "group"}, "date": 0,'
+        b' "from": {"first_name": "", "id": [], "is_bot": false}, "message_id": []}}',
+        b'{"update_id": 0, "callback_query": {"chat_instance": "", "data": [],'
+        b' "from": {"first_name": "", "id": 0, "is_bot": false}, "id": ""}}',
+        b'{"update_id": 0, "message": {"chat": {"id": 0, "type": "private"},'
+        b' "date": 67768036191676800, "message_id": 0}}',
+    ],
 )
 def test_a_body_that_is_not_a_telegram_update_gets_400(
     client: TestClient, telegram: FakeTelegram, body: bytes
