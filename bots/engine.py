@@ -388,6 +388,9 @@ class Engine:
     def _interruption(self, turn: Turn, asked_again: list[Reply]) -> list[Reply] | None:
         """A member in the middle of a question asked for something else ('atsaukti', or a
         service question): do that; a question is answered and the open one asked again."""
+        if turn.conversation.step == ONBOARDING_STEPS[0]:
+            _speak_as_written(turn)  # a question instead of a language: its language it is
+            asked_again = [asked_again[0], QUESTIONS[ONBOARDING_STEPS[0]].ask(turn)]
         intent, confidence = top_intent(turn.understand())
         if _asks_why_at_consent(turn, intent, confidence):
             return [consent_why(turn)]

@@ -444,8 +444,8 @@ def asks_something_else(turn: Turn, key: str) -> bool:
     intent, confidence = top_intent(turn.understand())
     if not plainly_a_question(turn, intent):
         return False
-    if asks_for_a_feature(intent, confidence):
-        return True
+    if asks_for_a_feature(intent, confidence) or key == "language":
+        return True  # nobody names their language in a question ("…a Lithuanian permit?")
     return key not in ANSWERED_QUESTIONS or understood(turn, key) is None
 
 

@@ -215,3 +215,20 @@ def test_a_visitor_writing_english_is_answered_in_english_and_asking_why_is_no_e
         ],
     )
     assert "everything we hold" not in member.text()
+
+
+def test_a_question_at_the_language_question_is_answered_in_its_language_not_taken_for_one(
+    member: BotTester, db: Database
+):
+    """ "…for my Lithuanian son?" names a language but asks something: it is answered, in
+    English as it was written, and the language asked again; joining goes on as chosen."""
+    verify_dialog(
+        member,
+        [
+            ("/start", "Kokia kalba"),
+            ("how do I get a kindergarten place for my Lithuanian son?",
+             [KINDERGARTENS, "Which language would you like?"]),
+            ("lietuviskai", "Ar sutinkate?"),
+        ],
+    )  # fmt: skip
+    assert show(db, "persona")["language"] == "lt"
