@@ -27,23 +27,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+from kb_eval import demo_index  # bench/ is on the path when a bench runs
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from admin.schema import SCHEMAS
-from community.database import Database, migrate
-from community.settings import Settings
 from knowledge.answers import gather, on_the_place, options, preferred
-from knowledge.demo import ARTICLES_DIR, CALIBRATION_QUESTIONS, DEV_QUESTIONS, MEMBER_QUESTIONS
+from knowledge.demo import CALIBRATION_QUESTIONS, DEV_QUESTIONS, MEMBER_QUESTIONS
 from knowledge.evaluation import read_questions
 from knowledge.evidence import ANSWER_FEATURES, RANK_FEATURES, Evidence
-from knowledge.importer import import_paths
-from knowledge.index import KnowledgeIndex, get_index
+from knowledge.index import KnowledgeIndex
 
 
 @dataclass
@@ -179,14 +174,7 @@ def main() -> None:
     parser.add_argument("--tune-only", action="store_true", help="fit on the tune lines only")
     parser.add_argument("--show", type=float, help="list cross-validated misses at this threshold")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="kb-calibrate-"))
-    settings = Settings(home=home)
-    migrate(settings.resolved_database_url, SCHEMAS)
-    db = Database.from_settings(settings)
-    import_paths(db=db, paths=[ARTICLES_DIR])
-    index = get_index(settings)
-    with db.session() as session:
-        index.sync(session)
+    _, index = demo_index("kb-calibrate-")
     cases = tune_cases(index)
     print(f"{len(cases)} tune questions ({sum(c.in_scope for c in cases)} in scope)")
     extra = [] if args.tune_only else old_cases(index)

@@ -54,6 +54,18 @@ class E5LangChainEmbeddings(Embeddings):
         return self.embedder.embed_query(text).tolist()
 
 
+def demo_index(prefix: str) -> tuple[Settings, KnowledgeIndex]:
+    """The demo articles in a scratch ALYTUS_HOME, indexed (what every knowledge bench reads)."""
+    settings = Settings(home=Path(tempfile.mkdtemp(prefix=prefix)))
+    migrate(settings.resolved_database_url, SCHEMAS)
+    db = Database.from_settings(settings)
+    import_paths(db=db, paths=[ARTICLES_DIR])
+    index = get_index(settings)
+    with db.session() as session:
+        index.sync(session)
+    return settings, index
+
+
 def top_articles(chunk_ids: list[str], index: KnowledgeIndex, k: int = 3) -> list[str]:
     articles: list[str] = []
     for chunk_id in chunk_ids:
@@ -93,14 +105,8 @@ def main() -> None:
         print(f"calibration-questions.jsonl, split {args.split}")
     else:
         questions = read_questions(args.questions or DEV_QUESTIONS)
-    home = Path(tempfile.mkdtemp(prefix="kb-eval-"))
-    settings = Settings(home=home)
-    migrate(settings.resolved_database_url, SCHEMAS)
-    db = Database.from_settings(settings)
-    import_paths(db=db, paths=[ARTICLES_DIR])
-    index = get_index(settings)
-    with db.session() as session:
-        index.sync(session)
+    settings, index = demo_index("kb-eval-")
+    home = settings.home
     state = index.state
 
     store = Chroma(
